@@ -1,0 +1,175 @@
+"""Settings: every knob of the pipeline in one frozen, serialisable object.
+
+A :class:`Settings` is checked once when it is made, can be saved as a dict or
+JSON and loaded back, and every result remembers the settings that produced it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal, Mapping
+
+from ._errors import ParameterError
+from ._validation import check_choice, check_int, check_number
+
+__all__ = ["Settings", "DEFAULT_KIND_WEIGHTS"]
+
+#: How telling one shared value of each kind is, before rarity is applied.
+#: 1.0 means "sharing it is, by itself, evidence of common control".
+DEFAULT_KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {
+        # A payment instrument costs money and passes KYC: sharing one is the
+        # strongest everyday evidence of common control.
+        "payment": 1.0,
+        # The same canonical mailbox behind two accounts is one person.
+        "email": 1.0,
+        "phone": 1.0,
+        # A device fingerprint is strong when rare, but stock images collide;
+        # rarity weighting handles the collisions.
+        "device": 0.8,
+        # A full IP address: households and small offices share them honestly,
+        # proxies and carrier NAT share them with strangers.
+        "ip": 0.6,
+        # A prompt template repeated by a handful of accounts is a script.
+        "prompt_template": 0.6,
+        # Derived kinds are coarser than their source and count less.
+        "ip_prefix": 0.3,
+        "email_domain": 0.3,
+    }
+)
+
+#: Weight of a kind not listed in ``kind_weights``.
+DEFAULT_OTHER_WEIGHT = 0.5
+
+Objective = Literal["cpm", "modularity"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every parameter of :func:`sybilgraph.cluster_accounts`.
+
+    Parameters
+    ----------
+    resolution : float, default 1e-4
+        Leiden resolution, > 0. Higher gives more, smaller clusters. With
+        ``objective="cpm"`` it is the evidence per pair of accounts that two
+        groups need between them to be one cluster (see ``docs/concepts.md``);
+        with ``"modularity"``, 1.0 is classic modularity.
+    objective : {"cpm", "modularity"}, default "cpm"
+        Quality function Leiden optimises on each connected component.
+    min_links : int, default 2
+        Independent links an account needs into its cluster to stay in it,
+        >= 1. A value *links* an account to its cluster when at least
+        ``link_share`` of the value's other carriers are in the cluster; links
+        count once per family of kinds (``ip`` and its derived ``ip_prefix``
+        are one family, ``email`` and ``email_domain`` another). One
+        coincidence — a shared proxy exit — is not membership; two independent
+        ones are a pattern. Accounts that fall short become singletons and
+        name the cluster they touched in ``periphery_of``.
+    link_share : float, default 0.5
+        Share of a value's other carriers that must lie in the cluster for the
+        value to count as a link, in (0, 1].
+    strong_link : float, default 1.0
+        A single link whose value weight reaches this is membership by itself,
+        > 0: with the default weights a payment instrument, mailbox or phone
+        shared by exactly two accounts. ``inf`` disables it.
+    kind_weights : mapping of str to float
+        Weight of one shared value of each kind before rarity; unlisted kinds
+        get ``other_weight``. Defaults in :data:`DEFAULT_KIND_WEIGHTS`.
+    other_weight : float, default 0.5
+        Weight of kinds missing from ``kind_weights``, >= 0.
+    max_value_share : float, default 0.5
+        A value carried by more than this share of all accounts is treated as a
+        constant field and carries no evidence, in (0, 1].
+    derive_ip_prefix : bool, default True
+        Add the /24 (IPv4) or /64 (IPv6) network of each IP as kind ``ip_prefix``.
+    derive_email_domain : bool, default True
+        Add the domain of each e-mail address as kind ``email_domain``.
+    seed : int, default 0
+        Seed for Leiden, >= 0. See ``docs/reproducibility.md``.
+    n_iterations : int, default -1
+        Leiden iterations; -1 runs until the partition stops changing.
+    """
+
+    resolution: float = 1e-4
+    objective: Objective = "cpm"
+    min_links: int = 2
+    link_share: float = 0.5
+    strong_link: float = 1.0
+    kind_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
+    other_weight: float = DEFAULT_OTHER_WEIGHT
+    max_value_share: float = 0.5
+    derive_ip_prefix: bool = True
+    derive_email_domain: bool = True
+    seed: int = 0
+    n_iterations: int = -1
+
+    def __post_init__(self) -> None:
+        func = "Settings"
+        problems: list[str] = []
+
+        def collect(check: Any, *args: Any, **kwargs: Any) -> None:
+            try:
+                check(*args, **kwargs)
+            except ParameterError as err:
+                problems.append(str(err))
+
+        collect(check_number, self.resolution, "resolution", func, low=0, low_open=True)
+        collect(check_choice, self.objective, "objective", func, ("cpm", "modularity"))
+        collect(check_int, self.min_links, "min_links", func, low=1)
+        collect(check_number, self.link_share, "link_share", func, low=0, high=1, low_open=True)
+        if not (isinstance(self.strong_link, (int, float)) and float(self.strong_link) == float("inf")):
+            collect(check_number, self.strong_link, "strong_link", func, low=0, low_open=True)
+        collect(check_number, self.other_weight, "other_weight", func, low=0)
+        collect(check_number, self.max_value_share, "max_value_share", func, low=0, high=1, low_open=True)
+        collect(check_int, self.seed, "seed", func, low=0)
+        if self.n_iterations != -1:
+            collect(check_int, self.n_iterations, "n_iterations", func, low=1)
+        for flag in ("derive_ip_prefix", "derive_email_domain"):
+            if not isinstance(getattr(self, flag), bool):
+                problems.append(f"The {flag!r} parameter of Settings must be a bool. Got {getattr(self, flag)!r} instead.")
+        if not isinstance(self.kind_weights, Mapping):
+            problems.append(f"The 'kind_weights' parameter of Settings must be a mapping of kind to weight. Got {self.kind_weights!r} instead.")
+        else:
+            for kind, weight in self.kind_weights.items():
+                if not isinstance(kind, str) or not kind:
+                    problems.append(f"The 'kind_weights' parameter of Settings must have non-empty str keys. Got {kind!r} instead.")
+                collect(check_number, weight, f"kind_weights[{kind!r}]", func, low=0)
+            object.__setattr__(self, "kind_weights", MappingProxyType(dict(sorted(self.kind_weights.items()))))
+        if problems:
+            raise ParameterError("; ".join(problems))
+
+    def weight_of(self, kind: str) -> float:
+        """Return the weight of one shared value of ``kind`` before rarity."""
+        return float(self.kind_weights.get(kind, self.other_weight))
+
+    def replace(self, **changes: Any) -> "Settings":
+        """Return a copy with ``changes`` applied (and checked)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the settings as a plain, JSON-serialisable dict."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["kind_weights"] = dict(self.kind_weights)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Settings":
+        """Build settings from :meth:`to_dict` output; unknown keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ParameterError(f"Unknown settings {unknown}; known settings are {sorted(names)}.")
+        return cls(**dict(data))
+
+    def to_json(self) -> str:
+        """Return the settings as a JSON string."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Settings":
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
