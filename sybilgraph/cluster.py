@@ -1,0 +1,276 @@
+"""Stage 5 — cluster: Leiden on each component, then membership must be earned.
+
+Two steps:
+
+1. **Leiden** (Traag, Waltman & van Eck 2019) on the bipartite graph of each
+   connected component, to convergence, seeded per component from
+   ``(seed, smallest account id)`` so a component's result never depends on
+   which other components are in the input.
+2. **Earned membership.** Leiden assigns every node somewhere, so an account
+   that touches an operator's community only through one widely shared value
+   (a proxy exit, a stock fingerprint) lands in it. A value ``v`` of account
+   ``a`` *links* ``a`` to its cluster ``C`` when its exclusivity
+
+   .. math:: q(a, v, C) = \\frac{|C \\cap A_v| - 1}{|A_v| - 1}
+
+   (the share of the value's *other* carriers ``A_v`` that are in ``C``) is
+   at least ``link_share``. An account keeps its place when it has links in
+   at least ``min_links`` families of kinds (a derived ``ip_prefix`` is not
+   independent of its ``ip``), or one link whose value weight reaches
+   ``strong_link``. The others leave ``C`` and become singletons (their
+   ``periphery_of`` names ``C``). What is left of each cluster is split into
+   its connected pieces, and the two steps repeat until nothing changes.
+   The reported *attachment* is :math:`e(a, C) = \\sum_v w_v \\, q(a, v, C)`.
+
+Cluster ids are canonical: 0 is the largest cluster, ties broken by the
+smallest member account id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+
+import igraph as ig
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from ._errors import EngineError
+from .graph import BipartiteGraph
+from .normalise import family
+from .settings import Settings
+from .weights import WeightedObservations
+
+__all__ = ["Membership", "leiden_communities", "earn_membership", "component_seed"]
+
+_MAX_ROUNDS = 20
+
+#: Cap on Leiden iterations when running "to convergence" (``n_iterations=-1``).
+MAX_ITERATIONS = 100
+
+
+@dataclass(frozen=True)
+class Membership:
+    """Final cluster of every account, with the figures that decided it."""
+
+    cluster: np.ndarray
+    """Canonical cluster id of each account (int64), 0 = largest."""
+    attachment: np.ndarray
+    """Evidence each account has towards its final cluster (0 for singletons)."""
+    periphery_of: np.ndarray
+    """Cluster a weakly attached account touches (-1 when none)."""
+    community: np.ndarray
+    """Leiden community of each account before membership was checked (int64)."""
+    rounds: int
+    """Peel-and-split rounds until the membership stopped changing."""
+
+
+def component_seed(seed: int, smallest_account: str) -> int:
+    """Return the Leiden seed of the component whose smallest account id is ``smallest_account``."""
+    digest = hashlib.blake2b(f"{seed}\x1f{smallest_account}".encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & 0x7FFFFFFF
+
+
+def leiden_communities(graph: BipartiteGraph, accounts: np.ndarray, settings: Settings) -> np.ndarray:
+    """Run Leiden on each connected component and return a community per account.
+
+    Parameters
+    ----------
+    graph : BipartiteGraph
+        Output of :func:`sybilgraph.graph.build_graph`.
+    accounts : ndarray of str
+        Sorted account ids (used to seed each component).
+    settings : Settings
+        Uses ``objective``, ``resolution``, ``n_iterations`` and ``seed``.
+
+    Returns
+    -------
+    ndarray of int64
+        Community label of each account; labels are unique across components.
+
+    Notes
+    -----
+    With ``n_iterations=-1`` one Leiden iteration at a time is run from the
+    previous partition until an iteration no longer raises the quality (at
+    most :data:`MAX_ITERATIONS`). igraph's own ``n_iterations=-1`` waits for
+    the membership to stop changing, which never happens on some graphs with
+    tied moves (a 5-node path, for one), so it is not used.
+
+    igraph's ``community_leiden`` draws from a process-wide generator; it is
+    given a private :class:`random.Random` seeded per component and the
+    previous generator is restored afterwards.
+    """
+    n_acc = graph.n_accounts
+    comp = graph.component
+    labels = np.full(n_acc, -1, dtype=np.int64)
+    edge_comp = comp[graph.src]
+    order = np.argsort(edge_comp, kind="stable")
+    e_src, e_dst, e_w, e_comp = graph.src[order], graph.dst[order], graph.weight[order], edge_comp[order]
+    bounds = np.flatnonzero(np.diff(e_comp)) + 1
+    starts = np.concatenate(([0], bounds))
+    ends = np.concatenate((bounds, [len(e_comp)]))
+    next_label = 0
+    try:
+        for s, e in zip(starts, ends):
+            if s == e:
+                continue
+            src, dst, w = e_src[s:e], e_dst[s:e], e_w[s:e]
+            nodes, local = np.unique(np.concatenate((src, dst)), return_inverse=True)
+            acc_nodes = nodes[nodes < n_acc]
+            if len(acc_nodes) <= 2:
+                labels[acc_nodes] = next_label
+                next_label += 1
+                continue
+            member = _leiden(len(nodes), local[: len(src)], local[len(src):], w, nodes < n_acc,
+                             component_seed(settings.seed, str(accounts[acc_nodes[0]])), settings)
+            acc_member = member[: len(acc_nodes)]  # nodes are sorted: accounts first
+            uniq, inv = np.unique(acc_member, return_inverse=True)
+            labels[acc_nodes] = next_label + inv
+            next_label += len(uniq)
+    finally:
+        ig.set_random_number_generator(random)
+    isolated = labels < 0
+    labels[isolated] = next_label + np.arange(int(isolated.sum()))
+    return labels
+
+
+def _leiden(n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, is_account: np.ndarray, seed: int,
+            settings: Settings) -> np.ndarray:
+    """One component's Leiden partition; iterations are driven here (see Notes of leiden_communities)."""
+    g = ig.Graph(n=n, edges=np.column_stack((src, dst)), directed=False)
+    if settings.objective == "modularity":
+        kwargs = dict(objective_function="modularity", weights=w, resolution=settings.resolution)
+    else:
+        kwargs = dict(objective_function="CPM", weights=w, resolution=settings.resolution,
+                      node_weights=is_account.astype(float))
+    ig.set_random_number_generator(random.Random(seed))
+    limit = settings.n_iterations if settings.n_iterations > 0 else MAX_ITERATIONS
+    membership = None
+    quality = -np.inf
+    try:
+        for _ in range(limit):
+            part = g.community_leiden(n_iterations=1, initial_membership=membership, **kwargs)
+            gain = part.quality - quality
+            membership = part.membership
+            quality = part.quality
+            if settings.n_iterations < 0 and gain <= 1e-12 * max(1.0, abs(quality)):
+                break
+    except Exception as err:  # igraph raises its own InternalError and plain Exceptions
+        raise EngineError(f"igraph's Leiden failed on a component of {n} nodes: {err}") from err
+    return np.asarray(membership, dtype=np.int64)
+
+
+def _exclusivity(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray) -> np.ndarray:
+    """Per edge (account a, value v): share of v's other carriers that are in a's cluster."""
+    lab = labels[graph.src]
+    value = graph.values[graph.dst - graph.n_accounts]
+    key = (graph.dst - graph.n_accounts).astype(np.int64) * (int(labels.max()) + 1) + lab
+    _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return (counts[inv] - 1) / (wobs.degree[value] - 1)
+
+
+def attachment(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray) -> np.ndarray:
+    """Return each account's evidence towards its own cluster: sum of w_v times the value's exclusivity."""
+    share = _exclusivity(graph, wobs, labels)
+    return np.bincount(graph.src, weights=graph.weight * share, minlength=graph.n_accounts)
+
+
+def _earned(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray, families: np.ndarray,
+            settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Return (attachment, earned) per account for the current labels."""
+    share = _exclusivity(graph, wobs, labels)
+    att = np.bincount(graph.src, weights=graph.weight * share, minlength=graph.n_accounts)
+    link = share >= settings.link_share
+    fam = families[graph.dst[link] - graph.n_accounts]
+    pairs = np.unique(graph.src[link] * (int(families.max()) + 1 if len(families) else 1) + fam)
+    n_fam = np.bincount(pairs // (int(families.max()) + 1 if len(families) else 1), minlength=graph.n_accounts)
+    strongest = np.zeros(graph.n_accounts)
+    np.maximum.at(strongest, graph.src[link], graph.weight[link])
+    return att, (n_fam >= settings.min_links) | (strongest >= settings.strong_link)
+
+
+def _split(graph: BipartiteGraph, labels: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """Relabel accounts by connected pieces of their cluster; non-core accounts become singletons."""
+    n_acc = graph.n_accounts
+    keep = core[graph.src]
+    src = graph.src[keep]
+    key = (graph.dst[keep] - n_acc).astype(np.int64) * (int(labels.max()) + 1) + labels[src]
+    _, pair = np.unique(key, return_inverse=True)
+    n = n_acc + (int(pair.max()) + 1 if len(pair) else 0)
+    adj = sp.coo_matrix((np.ones(len(src), dtype=np.int8), (src, n_acc + pair)), shape=(n, n)).tocsr()
+    _, comp = connected_components(adj, directed=False)
+    return comp[:n_acc].astype(np.int64)
+
+
+def _canonical(labels: np.ndarray) -> np.ndarray:
+    """Renumber labels: largest cluster first, ties by smallest member (accounts are sorted by id)."""
+    uniq, first, inv, sizes = np.unique(labels, return_index=True, return_inverse=True, return_counts=True)
+    order = np.lexsort((first, -sizes))
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[order] = np.arange(len(uniq))
+    return rank[inv]
+
+
+def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community: np.ndarray,
+                    settings: Settings) -> Membership:
+    """Peel weakly attached accounts off their communities and split what is left.
+
+    Parameters
+    ----------
+    graph : BipartiteGraph
+    wobs : WeightedObservations
+    community : ndarray of int64
+        Leiden community of each account.
+    settings : Settings
+        Uses ``min_links``, ``link_share`` and ``strong_link``.
+
+    Returns
+    -------
+    Membership
+    """
+    labels = _canonical(community)
+    touched = np.full(graph.n_accounts, -1, dtype=np.int64)
+    kinds, kind_code = np.unique(wobs.value_kind[graph.values].astype(str), return_inverse=True)
+    fam_names, fam_of_kind = np.unique([family(k) for k in kinds], return_inverse=True)
+    families = fam_of_kind[kind_code] if len(kinds) else np.zeros(0, dtype=np.int64)
+    rounds = 0
+    for rounds in range(1, _MAX_ROUNDS + 1):
+        sizes = np.bincount(labels)
+        in_group = sizes[labels] >= 2
+        _, earned = _earned(graph, wobs, labels, families, settings)
+        core = in_group & earned
+        peeled = in_group & ~core
+        touched[peeled] = labels[peeled]  # in the numbering of this round; _follow maps it forward
+        new = _canonical(_split(graph, labels, core))
+        if np.array_equal(new, labels):
+            break
+        touched = _follow(touched, labels, new, peeled)
+        labels = new
+    att = attachment(graph, wobs, labels)
+    sizes = np.bincount(labels)
+    att[sizes[labels] < 2] = 0.0
+    periphery = np.where(sizes[labels] < 2, touched, -1)
+    return Membership(labels, att, periphery, community, rounds)
+
+
+def _follow(touched: np.ndarray, old: np.ndarray, new: np.ndarray, peeled: np.ndarray) -> np.ndarray:
+    """Map 'touched cluster' labels from the old numbering to the new one (largest surviving piece)."""
+    out = touched.copy()
+    has = touched >= 0
+    if not has.any():
+        return out
+    sizes_new = np.bincount(new)
+    alive = sizes_new[new] >= 2
+    # For every old cluster, the new cluster holding most of its surviving members.
+    best = np.full(int(old.max()) + 1, -1, dtype=np.int64)
+    if alive.any():
+        pairs = np.unique(np.column_stack((old[alive], new[alive])), axis=0, return_counts=True)
+        (pair_rows, counts) = pairs
+        order = np.lexsort((pair_rows[:, 1], -counts, pair_rows[:, 0]))
+        pr = pair_rows[order]
+        firsts = np.concatenate(([True], pr[1:, 0] != pr[:-1, 0]))
+        best[pr[firsts, 0]] = pr[firsts, 1]
+    out[has] = best[touched[has]]
+    return out

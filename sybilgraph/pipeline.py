@@ -1,0 +1,140 @@
+"""The whole pipeline in one call: :func:`cluster_accounts`.
+
+    ingest → normalise → weight → graph → Leiden → earned membership → explain
+
+Each stage is a function over tables and arrays in its own module; this
+module only chains them and times them.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import pandas as pd
+
+from ._errors import ParameterError
+from ._report import Report
+from .cluster import earn_membership, leiden_communities
+from .explain import cluster_table, evidence_table
+from .graph import build_graph
+from .ingest import Source, read_observations
+from .normalise import normalise_observations
+from .results import ClusterResult
+from .settings import Settings
+from .weights import weight_values
+
+__all__ = ["cluster_accounts"]
+
+
+def cluster_accounts(
+    observations: Source,
+    *,
+    settings: Settings | None = None,
+    account_col: str = "account_id",
+    kind_col: str = "kind",
+    value_col: str = "value",
+    timestamp_col: str | None = "timestamp",
+    **overrides: Any,
+) -> ClusterResult:
+    """Group accounts into operator clusters by the values they share.
+
+    Parameters
+    ----------
+    observations : DataFrame or path
+        One row per observation ``account_id, kind, value[, timestamp]``, or a
+        CSV, Parquet or JSON Lines file holding them.
+    settings : Settings, optional
+        All parameters; defaults to ``Settings()``.
+    account_col, kind_col, value_col, timestamp_col : str
+        Column names in ``observations``.
+    **overrides
+        Any :class:`Settings` field (``seed=1``, ``resolution=0.5``, ...),
+        applied on top of ``settings``.
+
+    Returns
+    -------
+    ClusterResult
+        ``assignments`` holds every input account exactly once.
+
+    Raises
+    ------
+    InputError
+        The observations cannot be read or used (the message says why and how to fix it).
+    ParameterError
+        A setting is out of range.
+
+    Notes
+    -----
+    Leiden is randomised; the result is a function of the input (in any row
+    order), the settings and ``seed``. See ``docs/reproducibility.md``.
+
+    References
+    ----------
+    Traag, V. A., Waltman, L. & van Eck, N. J. (2019). From Louvain to Leiden:
+    guaranteeing well-connected communities. Scientific Reports 9, 5233.
+
+    Examples
+    --------
+    >>> import pandas as pd, sybilgraph as sg
+    >>> obs = pd.DataFrame({
+    ...     "account_id": ["a1", "a2", "a3", "b1"],
+    ...     "kind": ["payment"] * 4,
+    ...     "value": ["card-1", "card-1", "card-1", "card-2"]})
+    >>> result = sg.cluster_accounts(obs, seed=0)
+    >>> result.assignments[["account_id", "cluster_id"]].values.tolist()
+    [['a1', 0], ['a2', 0], ['a3', 0], ['b1', 1]]
+    """
+    if settings is None:
+        settings = Settings()
+    elif not isinstance(settings, Settings):
+        raise ParameterError(f"The 'settings' parameter of cluster_accounts must be a Settings. Got {settings!r} instead.")
+    if overrides:
+        try:
+            settings = settings.replace(**overrides)
+        except TypeError as err:
+            raise ParameterError(f"cluster_accounts got an unknown setting: {err}") from err
+    report = Report()
+    timings: dict[str, float] = {}
+    with _timed(timings, "read"):
+        obs = read_observations(observations, account_col=account_col, kind_col=kind_col, value_col=value_col,
+                                timestamp_col=timestamp_col, report=report)
+    with _timed(timings, "normalise"):
+        norm = normalise_observations(obs, settings, report=report)
+        # Accounts whose every row was skipped still come back, as singletons with no evidence.
+        lost = pd.Index(obs["account_id"].unique()).difference(pd.Index(norm.observations["account_id"].unique()))
+        report.add("normalise", "accounts had no usable value left and are returned as singletons", len(lost), lost[:5])
+    with _timed(timings, "weight"):
+        wobs = weight_values(norm.observations, settings, report=report, extra_accounts=lost.to_numpy(dtype=object))
+    with _timed(timings, "graph"):
+        graph = build_graph(wobs)
+    with _timed(timings, "leiden"):
+        community = leiden_communities(graph, wobs.accounts, settings)
+    with _timed(timings, "membership"):
+        membership = earn_membership(graph, wobs, community, settings)
+    with _timed(timings, "explain"):
+        evidence = evidence_table(graph, wobs, membership)
+        clusters = cluster_table(wobs, membership, evidence)
+        sizes = clusters["size"].to_numpy()
+        periphery = pd.array(membership.periphery_of, dtype="Int64")
+        periphery[membership.periphery_of < 0] = pd.NA
+        assignments = pd.DataFrame(
+            {
+                "account_id": wobs.accounts,
+                "cluster_id": membership.cluster,
+                "cluster_size": sizes[membership.cluster],
+                "attachment": membership.attachment,
+                "periphery_of": periphery,
+            }
+        )
+    return ClusterResult(assignments, clusters, evidence, norm.observations, norm.templates, report, settings, timings)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sybilgraph as sg
+from sybilgraph.cluster import component_seed
+
+
+def test_small_rings_found(small_obs: pd.DataFrame) -> None:
+    result = sg.cluster_accounts(small_obs, seed=0)
+    a = result.assignments.set_index("account_id")["cluster_id"]
+    assert len({a[f"a{i}"] for i in range(6)}) == 1
+    assert len({a[f"b{i}"] for i in range(5)}) == 1
+    assert a["a0"] != a["b0"]
+    assert a["h0"] == a["h1"] != a["a0"]
+    assert result.clusters.loc[a["loner"], "size"] == 1
+    # canonical ids: largest first
+    assert a["a0"] == 0 and a["b0"] == 1
+
+
+def test_tied_path_terminates() -> None:
+    # igraph's own n_iterations=-1 loops forever on this graph with this seed
+    # (accounts 0,1,2 and two values forming the path 0-3-2-4-1).
+    obs = pd.DataFrame({"account_id": ["x0", "x2", "x1", "x2"], "kind": ["ip_prefix"] * 4,
+                        "value": ["v3", "v3", "v4", "v4"]})
+    for seed in range(50):
+        assert sg.cluster_accounts(obs, seed=seed).n_accounts == 3
+
+
+def test_hub_does_not_sweep_strangers_into_ring() -> None:
+    rows = []
+    for i in range(8):  # a ring: cards shared in pairs, one device image, a proxy exit
+        rows += [(f"r{i}", "payment", f"card{i // 2}"), (f"r{i}", "device", "emu"), (f"r{i}", "ip", "198.51.100.7")]
+    for i in range(30):  # ordinary customers of the same proxy exit, otherwise unrelated
+        rows += [(f"c{i:02d}", "ip", "198.51.100.7"), (f"c{i:02d}", "email", f"c{i}@example.org")]
+    result = sg.cluster_accounts(pd.DataFrame(rows, columns=["account_id", "kind", "value"]), seed=0)
+    a = result.assignments.set_index("account_id")
+    ring = a.loc["r0", "cluster_id"]
+    assert (a.loc[[f"r{i}" for i in range(8)], "cluster_id"] == ring).all()
+    customers = a.loc[[f"c{i:02d}" for i in range(30)]]
+    assert (customers["cluster_id"] != ring).all()
+    assert (customers["cluster_size"] == 1).all()
+
+
+def test_component_seed_is_stable() -> None:
+    assert component_seed(0, "a") == component_seed(0, "a")
+    assert component_seed(0, "a") != component_seed(1, "a")
+
+
+def test_bad_settings_are_reported_together() -> None:
+    with pytest.raises(sg.ParameterError, match=r"'resolution' parameter of Settings must be a float > 0\. Got -1 instead.*'objective'"):
+        sg.Settings(resolution=-1, objective="louvain")  # type: ignore[arg-type]
+    with pytest.raises(sg.ParameterError, match="unknown setting"):
+        sg.cluster_accounts(pd.DataFrame({"account_id": ["a"], "kind": ["ip"], "value": ["1.1.1.1"]}), resolutoin=2)
+
+
+def test_settings_round_trip() -> None:
+    s = sg.Settings(resolution=0.5, kind_weights={"payment": 2.0})
+    assert sg.Settings.from_json(s.to_json()) == s
+
+
+def test_single_account() -> None:
+    r = sg.cluster_accounts(pd.DataFrame({"account_id": ["a"], "kind": ["ip"], "value": ["1.1.1.1"]}))
+    assert r.assignments["cluster_id"].tolist() == [0]
+
+
+def test_accounts_with_only_invalid_values_come_back() -> None:
+    obs = pd.DataFrame({"account_id": ["a", "b", "c"], "kind": ["ip", "ip", "payment"], "value": ["not-an-ip", "1.1.1.1", "x"]})
+    r = sg.cluster_accounts(obs)
+    assert sorted(r.assignments["account_id"]) == ["a", "b", "c"]
+    assert "invalid IP" in str(r.report)
+
+
+def test_resolution_monotone_on_rings(small_obs: pd.DataFrame) -> None:
+    counts = [len(sg.cluster_accounts(small_obs, resolution=g, seed=0).clusters) for g in (0.5, 1.0, 2.0, 4.0)]
+    assert counts == sorted(counts)
+
+
+def test_html_escapes_attacker_values() -> None:
+    obs = pd.DataFrame({"account_id": ["<script>a</script>", "b"], "kind": ["payment"] * 2, "value": ["<img src=x onerror=alert(1)>"] * 2})
+    html = sg.cluster_accounts(obs)._repr_html_()
+    assert "<img" not in html and "<script>" not in html
+    assert "&lt;img" in html
