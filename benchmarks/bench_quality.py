@@ -32,7 +32,7 @@ def run(scenario: str, scale: float, seed: int, overrides: dict) -> dict:
     # cluster that is not one. On the benign-only scenario this must be 0.
     truth = data.truth.set_index("account_id")
     a = result.assignments.join(truth["role"], on="account_id")
-    fake_share = a.groupby("cluster_id")["role"].apply(lambda r: (r == "operator").mean())
+    fake_share = (a["role"] == "operator").groupby(a["cluster_id"]).mean()
     groups = result.clusters[(result.clusters["size"] >= 10) & result.clusters["suspicious"]]
     susp_benign = int((fake_share.reindex(groups["cluster_id"]) <= 0.5).sum())
     return {

@@ -93,8 +93,8 @@ def leiden_communities(graph: BipartiteGraph, accounts: np.ndarray, settings: Se
     Notes
     -----
     With ``n_iterations=-1`` one Leiden iteration at a time is run from the
-    previous partition until an iteration no longer raises the quality (at
-    most :data:`MAX_ITERATIONS`). igraph's own ``n_iterations=-1`` waits for
+    previous partition until an iteration raises the quality by no more than
+    ``tolerance`` (relative; at most :data:`MAX_ITERATIONS` iterations). igraph's own ``n_iterations=-1`` waits for
     the membership to stop changing, which never happens on some graphs with
     tied moves (a 5-node path, for one), so it is not used.
 
@@ -155,7 +155,7 @@ def _leiden(n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, is_account:
             gain = part.quality - quality
             membership = part.membership
             quality = part.quality
-            if settings.n_iterations < 0 and gain <= 1e-12 * max(1.0, abs(quality)):
+            if settings.n_iterations < 0 and gain <= settings.tolerance * max(1.0, abs(quality)):
                 break
     except Exception as err:  # igraph raises its own InternalError and plain Exceptions
         raise EngineError(f"igraph's Leiden failed on a component of {n} nodes: {err}") from err

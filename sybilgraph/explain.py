@@ -7,9 +7,10 @@ For every cluster of two or more accounts:
   of its carriers inside the cluster);
 * the **cohesion** is the members' mean attachment (see
   :mod:`sybilgraph.cluster`);
-* the **suspicion score** in [0, 1] combines signals that separate an
+* the **suspicion score** in [0, 1] combines hallmarks that separate an
   operator from an honest group that also shares values (a household, a
-  company) — see :func:`suspicion`.
+  company): scripted prompts, shared device images, shared payment, burst
+  creation — see :func:`suspicion`.
 """
 
 from __future__ import annotations
@@ -21,13 +22,10 @@ from .cluster import Membership
 from .graph import BipartiteGraph
 from .weights import WeightedObservations
 
-__all__ = ["evidence_table", "cluster_table", "suspicion", "SUSPICIOUS_SCORE"]
+__all__ = ["evidence_table", "cluster_table", "suspicion", "SUSPICIOUS_SCORE", "HALLMARKS"]
 
 #: Clusters scoring at least this are flagged ``suspicious``.
 SUSPICIOUS_SCORE = 0.5
-
-#: Kinds whose sharing costs an operator money or set-up (the infrastructure of a ring).
-_INFRA_KINDS = ("payment", "device", "ip", "phone", "email", "prompt_template")
 
 
 def evidence_table(graph: BipartiteGraph, wobs: WeightedObservations, membership: Membership) -> pd.DataFrame:
@@ -61,58 +59,85 @@ def evidence_table(graph: BipartiteGraph, wobs: WeightedObservations, membership
     return out.drop(columns="_s").reset_index(drop=True)
 
 
+#: The hallmarks of an operator that the suspicion score looks for, by kind of shared value.
+HALLMARKS = {"templated": ("prompt_template",), "tooling": ("device",), "payment": ("payment",)}
+
+#: A value is *shared tooling* when more members than a household carry it.
+MIN_SHARED_BY = 4
+
+
 def suspicion(features: pd.DataFrame) -> np.ndarray:
     """Combine cluster features into a suspicion score in [0, 1].
 
-    The score is the mean of three signals, each in [0, 1]:
+    The score is the mean of the two strongest of four hallmarks of an
+    operator, each the share of the cluster's members that show it:
 
-    ``scale``
-        ``1 - 2 / size`` capped below at 0: a pair is unremarkable, dozens of
-        linked accounts are not.
-    ``infrastructure``
-        Exclusive shared infrastructure per member: values of the
-        infrastructure kinds (payment, device, ip, phone, email, prompt
-        template) found only inside the cluster (exclusivity >= 0.9),
-        counted per member and capped at 1 after multiplying by 10. An
-        operator's accounts share many pool values (cards, addresses, device
-        images, templates); a company shares one office network, one card
-        and a domain however many people it employs.
+    ``templated``
+        carries a prompt template that is the cluster's own (at least half its
+        carriers are in the cluster) and that at least four members send: a
+        script, not a popular system prompt;
+    ``tooling``
+        carries a device fingerprint that is the cluster's own and carried by
+        at least four members: an emulator or scripted-browser image;
+    ``payment``
+        pays with an instrument that is the cluster's own and used by at least
+        four members;
     ``burst``
-        The share of members whose first observation falls within one day of
-        the cluster's median (0 without timestamps). Rings are created in
-        bursts; people join households and companies over months.
+        was first seen within one day of the cluster's median first sighting
+        (0 without timestamps).
+
+    Four is one more than most households share. Taking the two strongest
+    means no single hallmark condemns a cluster — a company's employees all
+    share the corporate card, a family signs up on one evening — while a ring
+    shows several at once.
 
     Parameters
     ----------
     features : DataFrame
-        Columns ``size, exclusive_infra, burst``.
+        Columns ``templated, tooling, payment, burst``, each in [0, 1].
 
     Returns
     -------
     ndarray of float64
     """
-    size = features["size"].to_numpy(dtype=float)
-    scale = np.clip(1.0 - 2.0 / np.maximum(size, 1.0), 0.0, 1.0)
-    infra = np.clip(10.0 * features["exclusive_infra"].to_numpy(dtype=float) / np.maximum(size, 1.0), 0.0, 1.0)
-    burst = np.nan_to_num(features["burst"].to_numpy(dtype=float))
-    return (scale + infra + burst) / 3.0
+    signals = np.nan_to_num(features[["templated", "tooling", "payment", "burst"]].to_numpy(dtype=float))
+    top2 = -np.sort(-signals, axis=1)[:, :2]
+    return top2.mean(axis=1)
 
 
-def cluster_table(wobs: WeightedObservations, membership: Membership, evidence: pd.DataFrame,
-                  *, top: int = 3) -> pd.DataFrame:
+def _hallmarks(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Share of each cluster's members showing each hallmark of :data:`HALLMARKS`."""
+    value = graph.values[graph.dst - graph.n_accounts]
+    lab = labels[graph.src]
+    key = value.astype(np.int64) * k + lab
+    _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+    members = counts[inv]
+    exclusive = (members >= MIN_SHARED_BY) & (members / wobs.degree[value] >= 0.5)
+    size = np.bincount(labels, minlength=k).astype(float)
+    out = {}
+    for name, kinds in HALLMARKS.items():
+        hit = exclusive & np.isin(wobs.value_kind[value], kinds)
+        accounts = np.unique(graph.src[hit])
+        out[name] = np.bincount(labels[accounts], minlength=k) / np.maximum(size, 1.0)
+    return out
+
+
+def cluster_table(graph: BipartiteGraph, wobs: WeightedObservations, membership: Membership,
+                  evidence: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
     """Return one row per cluster: size, cohesion, score and the values that hold it together.
 
-    Columns: ``cluster_id, size, cohesion, shared_values, exclusive_infra,
-    burst, score, suspicious, periphery, top_evidence``. Singletons are
-    included (size 1, score 0) so every account's cluster has a row.
+    Columns: ``cluster_id, size, cohesion, shared_values, templated,
+    tooling, payment, burst, score, suspicious, periphery, top_evidence``.
+    Singletons are included (size 1, score 0) so every account's cluster has
+    a row. ``suspicious`` needs a score of at least :data:`SUSPICIOUS_SCORE`
+    and at least three members.
     """
     labels = membership.cluster
     k = int(labels.max()) + 1 if len(labels) else 0
     size = np.bincount(labels, minlength=k)
     cohesion = np.bincount(labels, weights=membership.attachment, minlength=k) / np.maximum(size, 1)
     shared = evidence.groupby("cluster_id").size().reindex(range(k), fill_value=0).to_numpy()
-    infra = evidence[evidence["kind"].isin(_INFRA_KINDS) & (evidence["exclusivity"] >= 0.9)]
-    exclusive = infra.groupby("cluster_id").size().reindex(range(k), fill_value=0).to_numpy()
+    hallmarks = _hallmarks(graph, wobs, labels, k)
     burst = _burst(labels, wobs.first_seen, k)
     periphery = np.bincount(membership.periphery_of[membership.periphery_of >= 0], minlength=k)[:k]
     out = pd.DataFrame(
@@ -121,14 +146,14 @@ def cluster_table(wobs: WeightedObservations, membership: Membership, evidence: 
             "size": size,
             "cohesion": cohesion,
             "shared_values": shared,
-            "exclusive_infra": exclusive,
+            **hallmarks,
             "burst": burst,
         }
     )
     score = suspicion(out)
     score[size < 2] = 0.0
     out["score"] = score
-    out["suspicious"] = score >= SUSPICIOUS_SCORE
+    out["suspicious"] = (score >= SUSPICIOUS_SCORE) & (size >= 3)
     out["periphery"] = periphery
     head = evidence.groupby("cluster_id", sort=True).head(top)
     text = head.assign(t=head["kind"] + "=" + head["value"].map(_short) + " (" + head["members"].astype(str) + ")")

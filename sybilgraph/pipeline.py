@@ -115,7 +115,7 @@ def cluster_accounts(
         membership = earn_membership(graph, wobs, community, settings)
     with _timed(timings, "explain"):
         evidence = evidence_table(graph, wobs, membership)
-        clusters = cluster_table(wobs, membership, evidence)
+        clusters = cluster_table(graph, wobs, membership, evidence)
         sizes = clusters["size"].to_numpy()
         periphery = pd.array(membership.periphery_of, dtype="Int64")
         periphery[membership.periphery_of < 0] = pd.NA

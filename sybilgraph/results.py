@@ -28,7 +28,7 @@ class ClusterResult:
     ``periphery_of`` (nullable Int64) names the cluster a weakly attached account touched."""
     clusters: pd.DataFrame
     """One row per cluster (singletons included): ``cluster_id, size, cohesion, shared_values,
-    exclusive_infra, burst, score, suspicious, periphery, top_evidence``."""
+    templated, tooling, payment, burst, score, suspicious, periphery, top_evidence``."""
     evidence: pd.DataFrame
     """One row per (cluster, shared value): ``cluster_id, kind, value, members, carriers, weight, exclusivity``."""
     observations: pd.DataFrame

@@ -72,10 +72,13 @@ class Settings:
     link_share : float, default 0.5
         Share of a value's other carriers that must lie in the cluster for the
         value to count as a link, in (0, 1].
-    strong_link : float, default 1.0
+    strong_link : float, default 0.63
         A single link whose value weight reaches this is membership by itself,
-        > 0: with the default weights a payment instrument, mailbox or phone
-        shared by exactly two accounts. ``inf`` disables it.
+        > 0. The default is the weight of a payment instrument shared by three
+        accounts (``1 / log2(3)``): with the default kind weights a card,
+        mailbox or phone shared by up to three accounts, or a device
+        fingerprint shared by two, is enough alone; an IP address never is.
+        ``inf`` disables it.
     kind_weights : mapping of str to float
         Weight of one shared value of each kind before rarity; unlisted kinds
         get ``other_weight``. Defaults in :data:`DEFAULT_KIND_WEIGHTS`.
@@ -91,14 +94,20 @@ class Settings:
     seed : int, default 0
         Seed for Leiden, >= 0. See ``docs/reproducibility.md``.
     n_iterations : int, default -1
-        Leiden iterations; -1 runs until the partition stops changing.
+        Leiden iterations; -1 runs until an iteration improves the quality by
+        no more than ``tolerance`` (converged).
+    tolerance : float, default 1e-4
+        Relative quality gain below which Leiden counts as converged, >= 0.
+        On the synthetic campaign, iterations after that move well under 1%
+        of accounts and change no figure in the quality table; 0 iterates
+        until no gain at all (up to 100 iterations).
     """
 
     resolution: float = 1e-4
     objective: Objective = "cpm"
     min_links: int = 2
     link_share: float = 0.5
-    strong_link: float = 1.0
+    strong_link: float = 0.63
     kind_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
     other_weight: float = DEFAULT_OTHER_WEIGHT
     max_value_share: float = 0.5
@@ -106,6 +115,7 @@ class Settings:
     derive_email_domain: bool = True
     seed: int = 0
     n_iterations: int = -1
+    tolerance: float = 1e-4
 
     def __post_init__(self) -> None:
         func = "Settings"
@@ -126,6 +136,7 @@ class Settings:
         collect(check_number, self.other_weight, "other_weight", func, low=0)
         collect(check_number, self.max_value_share, "max_value_share", func, low=0, high=1, low_open=True)
         collect(check_int, self.seed, "seed", func, low=0)
+        collect(check_number, self.tolerance, "tolerance", func, low=0)
         if self.n_iterations != -1:
             collect(check_int, self.n_iterations, "n_iterations", func, low=1)
         for flag in ("derive_ip_prefix", "derive_email_domain"):
