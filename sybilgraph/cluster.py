@@ -14,10 +14,10 @@ Two steps:
    .. math:: q(a, v, C) = \\frac{|C \\cap A_v| - 1}{|A_v| - 1}
 
    (the share of the value's *other* carriers ``A_v`` that are in ``C``) is
-   at least ``link_share``. An account keeps its place when it has links in
-   at least ``min_links`` families of kinds (a derived ``ip_prefix`` is not
-   independent of its ``ip``), or one link whose value weight reaches
-   ``strong_link``. The others leave ``C`` and become singletons (their
+   at least ``link_share``. An account keeps its place when at least
+   ``min_links`` distinct values link it (a derived ``ip_prefix`` adds
+   nothing to an ``ip`` inside it that already links), or one link's value
+   weight reaches ``strong_link``. The others leave ``C`` and become singletons (their
    ``periphery_of`` names ``C``). What is left of each cluster is split into
    its connected pieces, and the two steps repeat until nothing changes.
    The reported *attachment* is :math:`e(a, C) = \\sum_v w_v \\, q(a, v, C)`.
@@ -39,7 +39,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ._errors import EngineError
 from .graph import BipartiteGraph
-from .normalise import family
+from .normalise import DERIVED_FROM, family
 from .settings import Settings
 from .weights import WeightedObservations
 
@@ -141,7 +141,13 @@ def _leiden(n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, is_account:
     """One component's Leiden partition; iterations are driven here (see Notes of leiden_communities)."""
     g = ig.Graph(n=n, edges=np.column_stack((src, dst)), directed=False)
     if settings.objective == "modularity":
-        kwargs = dict(objective_function="modularity", weights=w, resolution=settings.resolution)
+        # Modularity as CPM with node weights = strength and resolution / 2m (the same
+        # optimum), with 2m floored at ``modularity_floor`` so a small isolated ring is
+        # judged as it would be inside a graph of realistic size.
+        strength = np.bincount(src, weights=w, minlength=n) + np.bincount(dst, weights=w, minlength=n)
+        scale = max(float(strength.sum()), settings.modularity_floor)
+        kwargs = dict(objective_function="CPM", weights=w, resolution=settings.resolution / scale,
+                      node_weights=strength)
     else:
         kwargs = dict(objective_function="CPM", weights=w, resolution=settings.resolution,
                       node_weights=is_account.astype(float))
@@ -177,18 +183,45 @@ def attachment(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.nda
     return np.bincount(graph.src, weights=graph.weight * share, minlength=graph.n_accounts)
 
 
+def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np.ndarray, families: np.ndarray,
+                 derived: np.ndarray, weight: np.ndarray, n_targets: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count independent links per (account, target cluster).
+
+    Each distinct linking value is one link, except that a derived value (an
+    ``ip_prefix``) adds one link for its family only when no value of the
+    source kind (an ``ip``) already links the account to the same target: a
+    network prefix is not evidence independent of the address inside it.
+
+    Returns the (account, target) pairs as one int64 key ``account * n_targets + target``,
+    their link counts and their strongest link weight.
+    """
+    width = int(families.max()) + 1 if len(families) else 1
+    pair = src[link].astype(np.int64) * n_targets + target[link]
+    is_derived = derived[node[link]]
+    fam = families[node[link]]
+    plain = pair[~is_derived]
+    # derived links: one per (pair, family), dropped where the family's source already links the pair
+    src_keys = np.unique(plain * width + fam[~is_derived])
+    der_keys = np.setdiff1d(np.unique(pair[is_derived] * width + fam[is_derived]), src_keys)
+    keys, counts = np.unique(np.concatenate((plain, der_keys // width)), return_counts=True)
+    strongest = np.zeros(len(keys))
+    np.maximum.at(strongest, np.searchsorted(keys, pair), weight[link])
+    return keys, counts, strongest
+
+
 def _earned(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray, families: np.ndarray,
-            settings: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """Return (attachment, earned) per account for the current labels."""
+            derived: np.ndarray, settings: Settings) -> np.ndarray:
+    """Return whether each account has earned its place in its current cluster."""
+    n = graph.n_accounts
     share = _exclusivity(graph, wobs, labels)
-    att = np.bincount(graph.src, weights=graph.weight * share, minlength=graph.n_accounts)
     link = share >= settings.link_share
-    fam = families[graph.dst[link] - graph.n_accounts]
-    pairs = np.unique(graph.src[link] * (int(families.max()) + 1 if len(families) else 1) + fam)
-    n_fam = np.bincount(pairs // (int(families.max()) + 1 if len(families) else 1), minlength=graph.n_accounts)
-    strongest = np.zeros(graph.n_accounts)
-    np.maximum.at(strongest, graph.src[link], graph.weight[link])
-    return att, (n_fam >= settings.min_links) | (strongest >= settings.strong_link)
+    k = int(labels.max()) + 1
+    keys, counts, strongest = _link_counts(graph.src, labels[graph.src], graph.dst - n, link, families, derived,
+                                           graph.weight, k)
+    ok = (counts >= settings.min_links) | (strongest >= settings.strong_link)
+    earned = np.zeros(n, dtype=bool)
+    earned[keys[ok] // k] = True
+    return earned
 
 
 def _split(graph: BipartiteGraph, labels: np.ndarray, core: np.ndarray) -> np.ndarray:
@@ -235,11 +268,12 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     kinds, kind_code = np.unique(wobs.value_kind[graph.values].astype(str), return_inverse=True)
     fam_names, fam_of_kind = np.unique([family(k) for k in kinds], return_inverse=True)
     families = fam_of_kind[kind_code] if len(kinds) else np.zeros(0, dtype=np.int64)
+    derived = np.isin(kinds, list(DERIVED_FROM))[kind_code] if len(kinds) else np.zeros(0, dtype=bool)
     rounds = 0
     for rounds in range(1, _MAX_ROUNDS + 1):
         sizes = np.bincount(labels)
         in_group = sizes[labels] >= 2
-        _, earned = _earned(graph, wobs, labels, families, settings)
+        earned = _earned(graph, wobs, labels, families, derived, settings)
         core = in_group & earned
         peeled = in_group & ~core
         touched[peeled] = labels[peeled]  # in the numbering of this round; _follow maps it forward

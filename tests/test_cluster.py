@@ -31,8 +31,9 @@ def test_tied_path_terminates() -> None:
 
 def test_hub_does_not_sweep_strangers_into_ring() -> None:
     rows = []
-    for i in range(8):  # a ring: cards shared in pairs, one device image, a proxy exit
-        rows += [(f"r{i}", "payment", f"card{i // 2}"), (f"r{i}", "device", "emu"), (f"r{i}", "ip", "198.51.100.7")]
+    for i in range(8):  # a ring: cards in pairs, data-centre IPs across pairs, one device image, a proxy exit
+        rows += [(f"r{i}", "payment", f"card{i // 2}"), (f"r{i}", "device", "emu"), (f"r{i}", "ip", "198.51.100.7"),
+                 (f"r{i}", "ip", f"203.0.113.{i % 3}")]
     for i in range(30):  # ordinary customers of the same proxy exit, otherwise unrelated
         rows += [(f"c{i:02d}", "ip", "198.51.100.7"), (f"c{i:02d}", "email", f"c{i}@example.org")]
     result = sg.cluster_accounts(pd.DataFrame(rows, columns=["account_id", "kind", "value"]), seed=0)
