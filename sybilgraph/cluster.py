@@ -221,7 +221,66 @@ def _earned(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarra
     ok = (counts >= settings.min_links) | (strongest >= settings.strong_link)
     earned = np.zeros(n, dtype=bool)
     earned[keys[ok] // k] = True
+    # A value nobody outside the cluster carries, shared by many of its members, is the
+    # cluster's own (a team's template or device image), not a coincidence with strangers.
+    own = (share >= 1.0) & (wobs.degree[graph.values[graph.dst - n]] >= settings.exclusive_link)
+    earned[graph.src[own]] = True
     return earned
+
+
+def _rejoin(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray, families: np.ndarray,
+            derived: np.ndarray, settings: Settings) -> np.ndarray | None:
+    """Let singletons join the cluster they earn membership in, if any.
+
+    Leiden sometimes seats an account in a hub's community rather than with the
+    accounts that share its rarer values; the peel then leaves it alone. A
+    singleton joins cluster ``B`` when its values link it to ``B`` by the same
+    rule that keeps members in place (``min_links`` linking values, one strong
+    link, or one value carried only by ``B`` and by at least
+    ``exclusive_link`` accounts). Each value points at the cluster holding most
+    of its carriers. Returns new labels, or None when nobody joins.
+    """
+    n = graph.n_accounts
+    k = int(labels.max()) + 1
+    size = np.bincount(labels, minlength=k)
+    single = size[labels[graph.src]] == 1
+    if not single.any():
+        return None
+    node = graph.dst - n
+    grouped = ~single
+    # for each value, the cluster (of 2+ accounts) holding most of its carriers
+    key = node[grouped].astype(np.int64) * k + labels[graph.src[grouped]]
+    uk, m = np.unique(key, return_counts=True)
+    v_of, c_of = uk // k, uk % k
+    order = np.lexsort((c_of, -m, v_of))
+    v_of, c_of, m = v_of[order], c_of[order], m[order]
+    first = np.concatenate(([True], v_of[1:] != v_of[:-1])) if len(v_of) else np.zeros(0, dtype=bool)
+    top = np.full(len(graph.values), -1, dtype=np.int64)
+    top_m = np.zeros(len(graph.values), dtype=np.int64)
+    top[v_of[first]] = c_of[first]
+    top_m[v_of[first]] = m[first]
+    target = top[node]
+    degree = wobs.degree[graph.values[node]]
+    q = top_m[node] / np.maximum(degree - 1, 1)
+    link = single & (target >= 0) & (q >= settings.link_share)
+    if not link.any():
+        return None
+    keys, counts, strongest = _link_counts(graph.src, np.maximum(target, 0), node, link, families, derived,
+                                           graph.weight, k)
+    ok = (counts >= settings.min_links) | (strongest >= settings.strong_link)
+    own = link & (q >= 1.0) & (degree >= settings.exclusive_link)
+    extra = np.unique(graph.src[own].astype(np.int64) * k + target[own])
+    keys = np.concatenate((keys[ok], extra))
+    score = np.concatenate((counts[ok], np.ones(len(extra), dtype=counts.dtype)))
+    if not len(keys):
+        return None
+    acc, tgt = keys // k, keys % k
+    best = np.lexsort((tgt, -score, acc))
+    acc, tgt = acc[best], tgt[best]
+    first_acc = np.concatenate(([True], acc[1:] != acc[:-1]))
+    new = labels.copy()
+    new[acc[first_acc]] = tgt[first_acc]
+    return new
 
 
 def _split(graph: BipartiteGraph, labels: np.ndarray, core: np.ndarray) -> np.ndarray:
@@ -279,7 +338,10 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
         touched[peeled] = labels[peeled]  # in the numbering of this round; _follow maps it forward
         new = _canonical(_split(graph, labels, core))
         if np.array_equal(new, labels):
-            break
+            joined = _rejoin(graph, wobs, labels, families, derived, settings)
+            if joined is None:
+                break
+            new = _canonical(joined)
         touched = _follow(touched, labels, new, peeled)
         labels = new
     att = attachment(graph, wobs, labels)

@@ -88,6 +88,12 @@ class Settings:
         mailbox or phone shared by up to three accounts, or a device
         fingerprint shared by two, is enough alone; an IP address never is.
         ``inf`` disables it.
+    exclusive_link : int, default 10
+        A single value that no account outside the cluster carries and that at
+        least this many accounts share is membership by itself, >= 2: it is
+        the cluster's own tooling (a team's prompt template, an emulator
+        image), not a coincidence with strangers. A proxy exit that also
+        serves ordinary customers is never exclusive.
     kind_weights : mapping of str to float
         Weight of one shared value of each kind before rarity; unlisted kinds
         get ``other_weight``. Defaults in :data:`DEFAULT_KIND_WEIGHTS`.
@@ -118,6 +124,7 @@ class Settings:
     min_links: int = 2
     link_share: float = 0.5
     strong_link: float = 0.63
+    exclusive_link: int = 10
     kind_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
     other_weight: float = DEFAULT_OTHER_WEIGHT
     max_value_share: float = 0.5
@@ -141,6 +148,7 @@ class Settings:
         collect(check_choice, self.objective, "objective", func, ("cpm", "modularity"))
         collect(check_int, self.min_links, "min_links", func, low=1)
         collect(check_number, self.modularity_floor, "modularity_floor", func, low=0)
+        collect(check_int, self.exclusive_link, "exclusive_link", func, low=2)
         collect(check_number, self.link_share, "link_share", func, low=0, high=1, low_open=True)
         if not (isinstance(self.strong_link, (int, float)) and float(self.strong_link) == float("inf")):
             collect(check_number, self.strong_link, "strong_link", func, low=0, low_open=True)

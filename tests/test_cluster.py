@@ -35,7 +35,7 @@ def test_hub_does_not_sweep_strangers_into_ring() -> None:
         rows += [(f"r{i}", "payment", f"card{i // 2}"), (f"r{i}", "device", "emu"), (f"r{i}", "ip", "198.51.100.7"),
                  (f"r{i}", "ip", f"203.0.113.{i % 3}")]
     for i in range(30):  # ordinary customers of the same proxy exit, otherwise unrelated
-        rows += [(f"c{i:02d}", "ip", "198.51.100.7"), (f"c{i:02d}", "email", f"c{i}@example.org")]
+        rows += [(f"c{i:02d}", "ip", "198.51.100.7"), (f"c{i:02d}", "email", f"c{i}@isp{i}.example")]
     result = sg.cluster_accounts(pd.DataFrame(rows, columns=["account_id", "kind", "value"]), seed=0)
     a = result.assignments.set_index("account_id")
     ring = a.loc["r0", "cluster_id"]
