@@ -20,6 +20,7 @@ from ._errors import (
     ParameterError,
     SybilGraphError,
 )
+from . import metrics, synth
 from ._report import Note, Report
 from .ingest import from_wide, read_observations
 from .pipeline import cluster_accounts
@@ -45,4 +46,6 @@ __all__ = [
     "IndicatorError",
     "EngineError",
     "__version__",
+    "metrics",
+    "synth",
 ]

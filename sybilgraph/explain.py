@@ -62,34 +62,35 @@ def evidence_table(graph: BipartiteGraph, wobs: WeightedObservations, membership
 #: The hallmarks of an operator that the suspicion score looks for, by kind of shared value.
 HALLMARKS = {"templated": ("prompt_template",), "tooling": ("device",), "payment": ("payment",)}
 
-#: A value is *shared tooling* when more members than a household carry it.
-MIN_SHARED_BY = 4
+#: A value is *shared tooling* when more members carry it than a large household would.
+MIN_SHARED_BY = 6
 
 
 def suspicion(features: pd.DataFrame) -> np.ndarray:
     """Combine cluster features into a suspicion score in [0, 1].
 
-    The score is the mean of the two strongest of four hallmarks of an
-    operator, each the share of the cluster's members that show it:
+    The score is the geometric mean of the two strongest of four hallmarks
+    of an operator, each the share of the cluster's members that show it:
 
     ``templated``
         carries a prompt template that is the cluster's own (at least half its
-        carriers are in the cluster) and that at least four members send: a
+        carriers are in the cluster) and that at least six members send: a
         script, not a popular system prompt;
     ``tooling``
         carries a device fingerprint that is the cluster's own and carried by
-        at least four members: an emulator or scripted-browser image;
+        at least six members: an emulator or scripted-browser image;
     ``payment``
         pays with an instrument that is the cluster's own and used by at least
-        four members;
+        six members;
     ``burst``
         was first seen within one day of the cluster's median first sighting
         (0 without timestamps).
 
-    Four is one more than most households share. Taking the two strongest
-    means no single hallmark condemns a cluster — a company's employees all
-    share the corporate card, a family signs up on one evening — while a ring
-    shows several at once.
+    Six is more than a large household shares (a family card and a tablet
+    among five people are honest). The geometric mean of the
+    two strongest is 0 unless two hallmarks are present, so no single one
+    condemns a cluster — a company's employees all share the corporate card,
+    a family signs up on one evening — while a ring shows several at once.
 
     Parameters
     ----------
@@ -102,7 +103,7 @@ def suspicion(features: pd.DataFrame) -> np.ndarray:
     """
     signals = np.nan_to_num(features[["templated", "tooling", "payment", "burst"]].to_numpy(dtype=float))
     top2 = -np.sort(-signals, axis=1)[:, :2]
-    return top2.mean(axis=1)
+    return np.sqrt(top2[:, 0] * top2[:, 1])
 
 
 def _hallmarks(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray, k: int) -> dict[str, np.ndarray]:

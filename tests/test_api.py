@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+import sybilgraph as sg
+from sybilgraph.ingest import read_observations
+
+
+def test_public_names_are_pinned() -> None:
+    assert sorted(sg.__all__) == sorted([
+        "cluster_accounts", "read_observations", "from_wide", "write_table", "ClusterResult", "Settings",
+        "DEFAULT_KIND_WEIGHTS", "Report", "Note", "SybilGraphError", "InputError", "EmptyInputError",
+        "ParameterError", "IndicatorError", "EngineError", "__version__", "metrics", "synth",
+    ])
+    for name in sg.__all__:
+        assert hasattr(sg, name)
+
+
+def test_error_tree_subclasses_builtins() -> None:
+    assert issubclass(sg.InputError, ValueError) and issubclass(sg.InputError, sg.SybilGraphError)
+    assert issubclass(sg.EmptyInputError, sg.InputError)
+    assert issubclass(sg.ParameterError, ValueError)
+    assert issubclass(sg.EngineError, RuntimeError)
+
+
+def test_pyarrow_parse_errors_are_wrapped(tmp_path) -> None:
+    p = tmp_path / "obs.csv"
+    p.write_text("account_id,kind,value\na,ip,1.1.1.1,extra,columns\n")
+    with pytest.raises(sg.InputError, match="cannot parse CSV") as info:
+        read_observations(p)
+    assert isinstance(info.value.__cause__, pa.ArrowInvalid)
+
+
+def test_result_repr_and_summary(small_obs) -> None:
+    r = sg.cluster_accounts(small_obs, seed=0)
+    assert repr(r).startswith("<ClusterResult: 14 accounts")
+    assert "clusters of 2+ accounts" in r.summary()
+    assert r.settings == sg.Settings(seed=0)
+    assert set(r.timings) >= {"read", "normalise", "weight", "graph", "leiden", "membership", "explain"}
