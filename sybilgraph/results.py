@@ -63,7 +63,7 @@ class ClusterResult:
         lines = [
             f"{self.n_accounts:,} accounts -> {len(groups):,} clusters of 2+ accounts "
             f"({int(groups['size'].sum()):,} accounts), {int(groups['suspicious'].sum()):,} suspicious; "
-            f"{int(self.assignments['periphery_of'].notna().sum()):,} weakly attached accounts kept out",
+            f"{int(self.assignments['periphery_of'].notna().sum()):,} accounts touched a cluster too weakly to join it",
         ]
         shown = groups.sort_values(["size", "cluster_id"], ascending=[False, True]).head(top)
         for row in shown.itertuples():
