@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import igraph as ig
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
@@ -168,13 +169,18 @@ def _leiden(n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, is_account:
     return np.asarray(membership, dtype=np.int64)
 
 
+def _key_counts(key: np.ndarray) -> np.ndarray:
+    """For each entry of ``key``, how often its value occurs in ``key`` (hash-based, O(n))."""
+    codes, uniques = pd.factorize(key, sort=False)
+    return np.bincount(codes, minlength=len(uniques))[codes]
+
+
 def _exclusivity(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray) -> np.ndarray:
     """Per edge (account a, value v): share of v's other carriers that are in a's cluster."""
     lab = labels[graph.src]
     value = graph.values[graph.dst - graph.n_accounts]
     key = (graph.dst - graph.n_accounts).astype(np.int64) * (int(labels.max()) + 1) + lab
-    _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
-    return (counts[inv] - 1) / (wobs.degree[value] - 1)
+    return (_key_counts(key) - 1) / (wobs.degree[value] - 1)
 
 
 def attachment(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray) -> np.ndarray:
@@ -192,8 +198,8 @@ def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np
     source kind (an ``ip``) already links the account to the same target: a
     network prefix is not evidence independent of the address inside it.
 
-    Returns the (account, target) pairs as one int64 key ``account * n_targets + target``,
-    their link counts and their strongest link weight.
+    Returns the (account, target) pairs as one int64 key ``account * n_targets + target``
+    (in no particular order), their link counts and their strongest link weight.
     """
     width = int(families.max()) + 1 if len(families) else 1
     pair = src[link].astype(np.int64) * n_targets + target[link]
@@ -201,11 +207,13 @@ def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np
     fam = families[node[link]]
     plain = pair[~is_derived]
     # derived links: one per (pair, family), dropped where the family's source already links the pair
-    src_keys = np.unique(plain * width + fam[~is_derived])
-    der_keys = np.setdiff1d(np.unique(pair[is_derived] * width + fam[is_derived]), src_keys)
-    keys, counts = np.unique(np.concatenate((plain, der_keys // width)), return_counts=True)
+    src_keys = pd.unique(plain * width + fam[~is_derived])
+    der_keys = pd.unique(pair[is_derived] * width + fam[is_derived])
+    der_keys = der_keys[~pd.Index(der_keys).isin(src_keys)]
+    codes, keys = pd.factorize(np.concatenate((plain, der_keys // width)), sort=False)
+    counts = np.bincount(codes, minlength=len(keys))
     strongest = np.zeros(len(keys))
-    np.maximum.at(strongest, np.searchsorted(keys, pair), weight[link])
+    np.maximum.at(strongest, pd.Index(keys).get_indexer(pair), weight[link])
     return keys, counts, strongest
 
 
@@ -289,7 +297,7 @@ def _split(graph: BipartiteGraph, labels: np.ndarray, core: np.ndarray) -> np.nd
     keep = core[graph.src]
     src = graph.src[keep]
     key = (graph.dst[keep] - n_acc).astype(np.int64) * (int(labels.max()) + 1) + labels[src]
-    _, pair = np.unique(key, return_inverse=True)
+    pair, _ = pd.factorize(key, sort=False)
     n = n_acc + (int(pair.max()) + 1 if len(pair) else 0)
     adj = sp.coo_matrix((np.ones(len(src), dtype=np.int8), (src, n_acc + pair)), shape=(n, n)).tocsr()
     _, comp = connected_components(adj, directed=False)
@@ -362,8 +370,10 @@ def _follow(touched: np.ndarray, old: np.ndarray, new: np.ndarray, peeled: np.nd
     # For every old cluster, the new cluster holding most of its surviving members.
     best = np.full(int(old.max()) + 1, -1, dtype=np.int64)
     if alive.any():
-        pairs = np.unique(np.column_stack((old[alive], new[alive])), axis=0, return_counts=True)
-        (pair_rows, counts) = pairs
+        k_new = int(new.max()) + 1
+        codes, uniq = pd.factorize(old[alive].astype(np.int64) * k_new + new[alive], sort=False)
+        counts = np.bincount(codes, minlength=len(uniq))
+        pair_rows = np.column_stack((uniq // k_new, uniq % k_new))
         order = np.lexsort((pair_rows[:, 1], -counts, pair_rows[:, 0]))
         pr = pair_rows[order]
         firsts = np.concatenate(([True], pr[1:, 0] != pr[:-1, 0]))
