@@ -31,6 +31,13 @@ def main() -> None:
     print(f"\ncluster {top.cluster_id}: {top['size']} accounts, score {top.score:.2f}")
     print(result.evidence[result.evidence["cluster_id"] == top.cluster_id].head(8).to_string(index=False))
 
+    # What was it extracting? The prompt templates it shares, as readable text.
+    if result.templates is not None:
+        used = result.evidence[(result.evidence["cluster_id"] == top.cluster_id) & (result.evidence["kind"] == "prompt_template")]
+        texts = result.templates.set_index("template_id").reindex(used["value"])
+        for tid, row in texts.head(3).iterrows():
+            print(f"  template {tid}: {str(row['representative'])[:100]!r} ({row['n_accounts']} accounts)")
+
     # Who was kept out: accounts that touched a cluster through one shared value only.
     periphery = result.assignments[result.assignments["periphery_of"].notna()]
     print(f"\n{len(periphery):,} weakly attached accounts kept out of the clusters they touched")
