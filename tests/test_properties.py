@@ -86,8 +86,10 @@ def test_value_carried_by_everyone_changes_nothing(obs: pd.DataFrame, seed: int)
 
 
 def _has_constant(obs: pd.DataFrame) -> bool:
+    # checked on the normalised observations, derived kinds (ip_prefix, email_domain) included
+    norm = sg.cluster_accounts(obs).observations
     n = obs["account_id"].nunique()
-    carriers = obs.groupby(["kind", "value"])["account_id"].nunique()
+    carriers = norm.groupby(["kind", "value"])["account_id"].nunique()
     return n >= 3 and bool((carriers == n).any())
 
 
