@@ -9,6 +9,13 @@ The output table has the columns ``account_id`` (str), ``kind`` (str, lower
 case), ``value`` (str) and ``timestamp`` (float unix seconds, NaN when
 unknown). Rows that cannot be used are skipped and counted in the returned
 :class:`~sybilgraph._report.Report`; nothing disappears silently.
+
+Internally the pipeline never materialises that table: :func:`read_encoded`
+returns an :class:`Encoded` table of integer codes into tables of distinct
+texts (pyarrow string arrays), so that the later stages work on integers and
+touch each distinct text once. CSV files are parsed by pyarrow's multithreaded
+reader; string columns are cleaned with pyarrow kernels whose results are
+identical to the Python string methods the documentation names.
 """
 
 from __future__ import annotations
@@ -17,16 +24,20 @@ import difflib
 import gzip
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence, Union
+from typing import Any, Callable, Iterable, Sequence, Union
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ._errors import EmptyInputError, InputError
 from ._report import Report
 
-__all__ = ["read_observations", "from_wide", "SUPPORTED_SUFFIXES", "Source"]
+__all__ = ["read_observations", "read_encoded", "Encoded", "from_wide", "SUPPORTED_SUFFIXES", "Source"]
 
 #: File suffixes :func:`read_observations` understands.
 SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
@@ -34,6 +45,76 @@ SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq", ".jsonl", ".
 Source = Union[pd.DataFrame, str, "os.PathLike[str]"]
 
 _STAGE = "ingest"
+
+#: Every code point for which ``str.isspace()`` is true: what ``str.strip()`` removes.
+#: (``"".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())``.)
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+_TEXT = pa.large_string()
+
+#: Threads for the pyarrow work that can run side by side (each kernel releases the GIL).
+THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Observations as integer codes into tables of distinct texts: the pipeline's internal table.
+
+    Row ``i`` is the observation ``(accounts[account[i]], kinds[kind[i]],
+    values[value[i]], timestamp[i])``. Rows keep the order of the input.
+    """
+
+    account: np.ndarray
+    """Account code of each row (int64), an index into :attr:`accounts`."""
+    accounts: pa.Array
+    """Distinct account ids (large_string), sorted; ids without rows may be listed."""
+    kind: np.ndarray
+    """Kind code of each row (int64), an index into :attr:`kinds`."""
+    kinds: tuple[str, ...]
+    """Distinct kinds, sorted."""
+    value: np.ndarray
+    """Value code of each row (int64), an index into :attr:`values`."""
+    values: pa.Array
+    """Distinct value texts (large_string), in no particular order; unused entries may be listed."""
+    timestamp: np.ndarray
+    """Timestamp of each row (float64 unix seconds, NaN when unknown)."""
+
+    def __len__(self) -> int:
+        return len(self.account)
+
+    def to_frame(self, *, object_columns: bool = False) -> pd.DataFrame:
+        """Return the rows as a DataFrame ``account_id, kind, value, timestamp``.
+
+        Parameters
+        ----------
+        object_columns : bool, default False
+            Object-dtype text columns (as :func:`read_observations` returns);
+            otherwise pandas' ``str`` dtype.
+        """
+        kinds = pa.array(list(self.kinds), type=_TEXT)
+        cols = {
+            "account_id": _take(self.accounts, self.account),
+            "kind": _take(kinds, self.kind),
+            "value": _take(self.values, self.value),
+        }
+        if object_columns:
+            frame = pd.DataFrame({k: pd.Series(v.to_numpy(zero_copy_only=False), dtype=object) for k, v in cols.items()})
+        else:
+            frame = pa.table(cols).to_pandas()
+        frame["timestamp"] = np.asarray(self.timestamp, dtype=np.float64)
+        return frame
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> "Encoded":
+        """Encode a DataFrame ``account_id, kind, value[, timestamp]`` of strings as it is (nothing is cleaned)."""
+        account, accounts = sort_codes(*encode_text(_plain_text(frame["account_id"], "account_id")))
+        kind, kinds = _sort_small(*encode_text(_plain_text(frame["kind"], "kind")))
+        value, values = encode_text(_plain_text(frame["value"], "value"))
+        ts = frame["timestamp"].to_numpy(dtype=np.float64) if "timestamp" in frame else np.full(len(frame), np.nan)
+        return cls(account, accounts, kind, kinds, value, values, ts)
 
 
 def read_observations(
@@ -93,11 +174,50 @@ def read_observations(
     >>> read_observations(df)[["account_id", "kind", "value"]].values.tolist()
     [['a', 'ip', '1.2.3.4'], ['b', 'ip', '1.2.3.4']]
     """
+    enc = read_encoded(source, account_col=account_col, kind_col=kind_col, value_col=value_col,
+                       timestamp_col=timestamp_col, report=report)
+    return enc.to_frame(object_columns=True)
+
+
+def read_encoded(
+    source: Source,
+    *,
+    account_col: str = "account_id",
+    kind_col: str = "kind",
+    value_col: str = "value",
+    timestamp_col: str | None = "timestamp",
+    report: Report | None = None,
+) -> Encoded:
+    """Read observations like :func:`read_observations`, but return them encoded.
+
+    Parameters
+    ----------
+    source, account_col, kind_col, value_col, timestamp_col, report
+        As :func:`read_observations`.
+
+    Returns
+    -------
+    Encoded
+        The same rows in the same order as :func:`read_observations` returns,
+        with the accounts numbered in sorted order.
+
+    Raises
+    ------
+    InputError, EmptyInputError
+        As :func:`read_observations`.
+    """
     report = report if report is not None else Report()
-    frame = source if isinstance(source, pd.DataFrame) else _read_file(Path(os.fspath(source)))
-    if len(frame.columns) == 0 or len(frame) == 0:
+    data = source if isinstance(source, pd.DataFrame) else _read_table(Path(os.fspath(source)))
+    if isinstance(data, pa.Table):
+        cols = _table_columns(data)
+        n_cols, n_rows = len(cols), data.num_rows
+        column: Callable[[str], Any] = data.column
+    else:
+        cols = [str(c) for c in data.columns]
+        n_cols, n_rows = len(data.columns), len(data)
+        column = data.__getitem__
+    if n_cols == 0 or n_rows == 0:
         raise EmptyInputError(_where(source) + "holds no rows; expected columns account_id, kind, value[, timestamp].")
-    cols = [str(c) for c in frame.columns]
     for role, name, default in (
         ("account_col", account_col, "account_id"),
         ("kind_col", kind_col, "kind"),
@@ -106,21 +226,206 @@ def read_observations(
         if name not in cols:
             raise InputError(_missing_column(name, cols, role, default, source))
     use_ts = timestamp_col is not None and timestamp_col in cols
-    out = pd.DataFrame(
-        {
-            "account_id": _as_text(frame[account_col], "account_id", report),
-            "kind": _as_text(frame[kind_col], "kind", report).str.lower(),
-            "value": _as_text(frame[value_col], "value", report),
-        }
-    )
-    out["timestamp"] = _parse_timestamps(frame[timestamp_col], report) if use_ts else np.nan
-    out = _drop_empty(out, report)
-    n = len(out)
-    out = out.drop_duplicates(ignore_index=True)
-    report.add(_STAGE, "exact duplicate rows kept once", n - len(out))
-    if len(out) == 0:
+    # Python-level conversions (and their notes) first, in column order; then the pyarrow work on both cores.
+    texts = [_text_array(column(name), role, report) for name, role in
+             ((account_col, "account_id"), (kind_col, "kind"), (value_col, "value"))]
+    ts_arrow = _arrow_text(column(timestamp_col)) if use_ts else None
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        encoded = [pool.submit(_clean_codes, arr) for arr in texts]
+        fast_ts = pool.submit(_integer_seconds, ts_arrow) if ts_arrow is not None else None
+        (account, accounts), (kind, kind_texts), (value, values) = (f.result() for f in encoded)
+        ts = fast_ts.result() if fast_ts is not None else None
+    del texts
+    # Kinds are few: lower-case the distinct ones with str.lower, as the documentation says.
+    kind, kind_texts = _recode(kind, [k.lower() for k in kind_texts.to_pylist()])
+    if ts is None and use_ts:
+        stamps = column(timestamp_col)
+        ts = _parse_timestamps(stamps.to_pandas() if isinstance(stamps, (pa.Array, pa.ChunkedArray)) else stamps, report)
+    elif ts is None:
+        ts = np.full(n_rows, np.nan)
+    keep = np.ones(n_rows, dtype=bool)
+    for name, codes, texts_ in (("account_id", account, accounts), ("kind", kind, kind_texts), ("value", value, values)):
+        empty = _is_code_of(codes, texts_, "")
+        report.add(
+            _STAGE,
+            f"rows with an empty {name} skipped",
+            int((empty & keep).sum()),
+            [f"row {i}" for i in np.flatnonzero(empty & keep)[:5]],
+        )
+        keep &= ~empty
+    if not keep.all():
+        rows = np.flatnonzero(keep)
+        account, kind, value, ts = account[rows], kind[rows], value[rows], ts[rows]
+    n = len(account)
+    first = _first_occurrences(account, len(accounts), kind, len(kind_texts), value, len(values), ts)
+    if first is not None:
+        account, kind, value, ts = account[first], kind[first], value[first], ts[first]
+    report.add(_STAGE, "exact duplicate rows kept once", n - len(account))
+    if len(account) == 0:
         raise EmptyInputError(_where(source) + "has no usable row left: every row lacked an account, kind or value (see the report).")
-    return out
+    account, accounts = sort_codes(*compact_codes(account, accounts))
+    kind, kinds = _sort_small(*compact_codes(kind, kind_texts))
+    value, values = compact_codes(value, values)
+    return Encoded(account, accounts, kind, kinds, value, values, ts)
+
+
+# --------------------------------------------------------------------------- encoded text
+
+
+def _take(texts: pa.Array, codes: np.ndarray) -> pa.Array:
+    return texts.take(pa.array(codes, type=pa.int64())) if len(codes) else pa.array([], type=_TEXT)
+
+
+def encode_text(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Dictionary-encode a string array with no nulls.
+
+    Returns
+    -------
+    codes : ndarray of int64
+        Code of each element, in order of first appearance.
+    texts : pyarrow.Array
+        The distinct texts (large_string); ``texts[codes]`` is the input.
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if arr.type != _TEXT:
+        arr = arr.cast(_TEXT)
+    encoded = arr.dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return codes, encoded.dictionary
+
+
+def _text_array(column: Any, role: str, report: Report) -> pa.Array | pa.ChunkedArray:
+    """A column as a pyarrow string array without nulls (missing entries become ""), not yet stripped."""
+    arr = _arrow_text(column)
+    if arr is None:
+        series = column.to_pandas() if isinstance(column, (pa.Array, pa.ChunkedArray)) else column
+        values = _as_text(series, role, report)
+        try:
+            return pa.array(values, type=_TEXT)
+        except (pa.ArrowException, UnicodeError) as err:
+            raise InputError(f"the {role} column holds text that cannot be encoded as UTF-8 ({err}); "
+                             "clean it (e.g. text.encode('utf-8', 'replace').decode()) and pass it again.") from err
+    return arr.fill_null("") if arr.null_count else arr
+
+
+def _clean_codes(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Encode text with surrounding white space removed (as ``str.strip``); the distinct texts are stripped."""
+    codes, texts = encode_text(arr)
+    stripped = pc.utf8_trim(texts, characters=WHITESPACE)
+    if pc.all(pc.equal(stripped, texts)).as_py() is False:
+        new, texts = encode_text(stripped)
+        codes = new[codes]
+    return codes, texts
+
+
+def compact_codes(codes: np.ndarray, texts: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Drop the entries of ``texts`` that no code refers to; keep the order of the others."""
+    used = np.zeros(len(texts), dtype=bool)
+    used[codes] = True
+    if used.all():
+        return codes, texts
+    new = np.cumsum(used) - 1
+    return new[codes], texts.filter(pa.array(used))
+
+
+def sort_codes(codes: np.ndarray, texts: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Renumber texts in sorted (code point) order, merging equal ones.
+
+    Returns the new code of every element of ``codes`` and the distinct texts,
+    sorted. Equal texts are found next to each other after the sort, without a
+    hash table.
+    """
+    order = pc.array_sort_indices(texts).to_numpy(zero_copy_only=False)
+    ordered = texts.take(pa.array(order))
+    if len(ordered) > 1:
+        head = np.concatenate(([True], ~pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)).to_numpy(zero_copy_only=False)))
+    else:
+        head = np.ones(len(ordered), dtype=bool)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.cumsum(head) - 1
+    return rank[codes], ordered if head.all() else ordered.filter(pa.array(head))
+
+
+def _sort_small(codes: np.ndarray, texts: Sequence[str] | pa.Array) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Renumber a handful of distinct texts in sorted order (Python comparison)."""
+    items = texts.to_pylist() if isinstance(texts, pa.Array) else list(texts)
+    order = sorted(range(len(items)), key=items.__getitem__)
+    rank = np.empty(len(items), dtype=np.int64)
+    rank[order] = np.arange(len(items))
+    return rank[codes] if len(items) else codes, tuple(items[i] for i in order)
+
+
+def _recode(codes: np.ndarray, texts: list[str]) -> tuple[np.ndarray, pa.Array]:
+    """Map codes through ``texts`` (which may repeat) to codes of its distinct entries."""
+    new, uniques = pd.factorize(pd.Series(texts, dtype=object), sort=False)
+    return new.astype(np.int64)[codes] if len(texts) else codes, pa.array(list(uniques), type=_TEXT)
+
+
+def _is_code_of(codes: np.ndarray, texts: pa.Array, text: str) -> np.ndarray:
+    where = np.flatnonzero(pc.equal(texts, text).to_numpy(zero_copy_only=False))
+    return codes == where[0] if len(where) else np.zeros(len(codes), dtype=bool)
+
+
+def _first_occurrences(account: np.ndarray, n_account: int, kind: np.ndarray, n_kind: int, value: np.ndarray,
+                       n_value: int, ts: np.ndarray) -> np.ndarray | None:
+    """Positions of the first occurrence of each distinct row, in order (what ``drop_duplicates`` keeps).
+
+    Returns None when every row is distinct. Only rows whose (account, kind,
+    value) repeats can repeat, so timestamps are compared among those alone.
+    """
+    key = combine_codes(combine_codes(account, n_account, kind, n_kind), n_account * n_kind, value, n_value)
+    repeated = first_of_repeats(key)
+    if repeated is None:
+        return None
+    rows, first = repeated
+    ts_code, ts_uniques = pd.factorize(ts[rows], use_na_sentinel=False)
+    sub, _ = pd.factorize(key[rows])
+    later = pd.Index(combine_codes(sub.astype(np.int64), len(rows), ts_code.astype(np.int64), len(ts_uniques))).duplicated(keep="first")
+    if not later.any():
+        return None
+    keep = np.ones(len(key), dtype=bool)
+    keep[rows[later]] = False
+    return np.flatnonzero(keep)
+
+
+def first_of_repeats(key: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rows whose key occurs more than once, and which of them come first; None when every key is distinct.
+
+    Returns
+    -------
+    rows : ndarray of int64
+        Positions (increasing) of the rows whose key repeats.
+    first : ndarray of bool
+        For each of ``rows``, whether it is the first row with its key.
+
+    Notes
+    -----
+    One sort of the keys finds the repeated ones (usually few); only their
+    rows go through a hash table. A hash table over millions of distinct keys
+    is slower than the sort: its random accesses miss the cache.
+    """
+    ordered = np.sort(key)
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return None
+    repeated = ordered[1:][same]
+    repeated = repeated[np.concatenate(([True], repeated[1:] != repeated[:-1]))]
+    at = np.minimum(np.searchsorted(repeated, key), len(repeated) - 1)
+    rows = np.flatnonzero(repeated[at] == key)
+    return rows, ~pd.Index(key[rows]).duplicated(keep="first")
+
+
+def combine_codes(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int) -> np.ndarray:
+    """Return one int64 code per pair ``(a[i], b[i])``; equal pairs get equal codes."""
+    if n_b <= 1:
+        return a.astype(np.int64, copy=False)
+    if n_a * n_b < 2**62:
+        return a.astype(np.int64, copy=False) * n_b + b
+    # Too many pairs to number directly: number those that occur.
+    a, _ = pd.factorize(a)
+    b, uniques = pd.factorize(b)
+    return combine_codes(a.astype(np.int64), int(a.max()) + 1, b.astype(np.int64), len(uniques))
 
 
 def from_wide(
@@ -190,6 +495,12 @@ def from_wide(
 
 
 def _read_file(path: Path) -> pd.DataFrame:
+    data = _read_table(path)
+    return data.to_pandas() if isinstance(data, pa.Table) else data
+
+
+def _read_table(path: Path) -> pa.Table | pd.DataFrame:
+    """Read a file: CSV and Parquet as a pyarrow Table, JSON Lines as a DataFrame."""
     name = path.name.lower()
     suffix = next((s for s in sorted(SUPPORTED_SUFFIXES, key=len, reverse=True) if name.endswith(s)), None)
     if suffix is None:
@@ -205,7 +516,7 @@ def _read_file(path: Path) -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             import pyarrow.parquet as pq
 
-            return pq.read_table(path).to_pandas()
+            return pq.read_table(path)
         if suffix.startswith((".jsonl", ".ndjson")):
             return pd.read_json(path, lines=True, dtype=False, compression="infer", encoding="utf-8")
         return _read_csv(path, sep="\t" if suffix == ".tsv" else ",")
@@ -217,8 +528,8 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise InputError(f"cannot read {str(path)!r}: {err}") from err
 
 
-def _read_csv(path: Path, *, sep: str) -> pd.DataFrame:
-    import pyarrow as pa
+def _read_csv(path: Path, *, sep: str) -> pa.Table:
+    """Parse a CSV file with every column as text (pyarrow's reader, on all cores)."""
     import pyarrow.csv as pacsv
 
     try:
@@ -226,6 +537,7 @@ def _read_csv(path: Path, *, sep: str) -> pd.DataFrame:
         names = head.schema.names
         table = pacsv.read_csv(
             path,
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False),
         )
@@ -236,7 +548,14 @@ def _read_csv(path: Path, *, sep: str) -> pd.DataFrame:
         if "Empty CSV file" in text:
             raise EmptyInputError(f"file {str(path)!r} is empty; expected a header account_id, kind, value[, timestamp].") from err
         raise InputError(f"cannot parse CSV {str(path)!r}: {text}") from err
-    return table.to_pandas()
+    return table
+
+
+def _table_columns(table: pa.Table) -> list[str]:
+    """Column names of ``table`` as ``table.to_pandas()`` would show them (index columns left out)."""
+    meta = table.schema.pandas_metadata or {}
+    index = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
+    return [n for n in table.column_names if n not in index]
 
 
 def _encoding_message(path: Path, err: Exception) -> str:
@@ -275,8 +594,41 @@ def _where(source: object) -> str:
     return "the DataFrame " if isinstance(source, pd.DataFrame) else f"{str(source)!r} "
 
 
-def _as_text(column: pd.Series, role: str, report: Report) -> pd.Series:
-    values = column.to_numpy(dtype=object, na_value=None)
+def _arrow_text(column: Any) -> pa.Array | pa.ChunkedArray | None:
+    """The column as a pyarrow string array when it is one already (or backed by one), else None."""
+    if isinstance(column, (pa.Array, pa.ChunkedArray)):
+        arr = column
+    elif isinstance(column, pd.Series) and (
+        (isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow")
+        or (isinstance(column.dtype, pd.ArrowDtype) and pa.types.is_string(column.dtype.pyarrow_dtype))
+        or (isinstance(column.dtype, pd.ArrowDtype) and pa.types.is_large_string(column.dtype.pyarrow_dtype))
+    ):
+        arr = pa.array(column.array)
+    else:
+        return None
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        return arr
+    if pa.types.is_string_view(arr.type):
+        return arr.cast(_TEXT)
+    return None
+
+
+def _plain_text(column: pd.Series, role: str) -> pa.Array | pa.ChunkedArray:
+    """A column of str as a pyarrow string array, unchanged."""
+    arr = _arrow_text(column)
+    if arr is None:
+        try:
+            arr = pa.array(column.to_numpy(dtype=object), type=_TEXT, from_pandas=True)
+        except (pa.ArrowException, UnicodeError) as err:
+            raise InputError(f"the {role} column must hold text (str); {err}. Pass the output of read_observations.") from err
+    if arr.null_count:
+        raise InputError(f"the {role} column has {arr.null_count} missing entries; pass the output of read_observations.")
+    return arr
+
+
+def _as_text(column: pd.Series, role: str, report: Report) -> np.ndarray:
+    """Entries as str (converted with :func:`_to_text`, counted in ``report``), missing ones as ""."""
+    values = column.to_numpy(dtype=object, na_value=None).copy()
     is_str = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
     missing = pd.isna(column).to_numpy()
     converted = ~is_str & ~missing
@@ -287,10 +639,9 @@ def _as_text(column: pd.Series, role: str, report: Report) -> pd.Series:
             int(converted.sum()),
             [f"row {i}: {values[i]!r}" for i in np.flatnonzero(converted)[:5]],
         )
-        values = values.copy()
         values[converted] = [_to_text(v) for v in values[converted]]
     values[missing] = ""
-    return pd.Series(values, dtype=object).str.strip()
+    return values
 
 
 def _to_text(value: object) -> str:
@@ -301,18 +652,22 @@ def _to_text(value: object) -> str:
     return str(value)
 
 
-def _drop_empty(out: pd.DataFrame, report: Report) -> pd.DataFrame:
-    keep = np.ones(len(out), dtype=bool)
-    for col in ("account_id", "kind", "value"):
-        empty = (out[col] == "").to_numpy()
-        report.add(
-            _STAGE,
-            f"rows with an empty {col} skipped",
-            int((empty & keep).sum()),
-            [f"row {i}" for i in np.flatnonzero(empty & keep)[:5]],
-        )
-        keep &= ~empty
-    return out.loc[keep].reset_index(drop=True)
+def _integer_seconds(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """Timestamps from text that is all integers or empty, else None (then :func:`_parse_timestamps` reads it).
+
+    pyarrow's integer parser accepts a subset of what ``pandas.to_numeric``
+    accepts and reads it as the same number; anything else takes the general path.
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    blank = pc.fill_null(pc.equal(arr, ""), True)
+    if pc.all(blank).as_py():
+        return np.full(len(arr), np.nan)
+    try:
+        numbers = pc.cast(pc.if_else(blank, pa.scalar(None, type=arr.type), arr), pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return numbers.to_numpy(zero_copy_only=False).astype(np.float64)
 
 
 def _parse_timestamps(column: pd.Series, report: Report) -> np.ndarray:

@@ -21,19 +21,29 @@ anything else (``payment``, ``device``, ...)
     Opaque: matched exactly as given (surrounding white space removed).
 
 Normalisation works on the distinct values of a kind, so its cost grows with
-the number of distinct values, not of rows.
+the number of distinct values, not of rows. Rows are integer codes into
+tables of distinct texts (:class:`~sybilgraph.ingest.Encoded`); the common
+spellings (dotted-quad IPv4, ASCII e-mail addresses) are canonicalised with
+pyarrow kernels that give the same result as :func:`canonical_ip`,
+:func:`ip_prefix` and :func:`canonical_email`, and everything else with those
+functions themselves.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from ._errors import InputError
 from ._report import Report
+from .ingest import THREADS, WHITESPACE, Encoded, combine_codes, compact_codes, encode_text, first_of_repeats, sort_codes
 from .settings import Settings
 
 __all__ = ["normalise_observations", "Normalised", "canonical_ip", "canonical_email", "ip_prefix", "DERIVED_FROM", "family"]
@@ -76,6 +86,51 @@ class Normalised:
     """Columns ``account_id, kind, value, timestamp``; one row per distinct (account, kind, value)."""
     templates: pd.DataFrame | None
     """Prompt templates found (``template_id, representative, n_prompts, n_accounts``), or None without prompts."""
+
+
+@dataclass(frozen=True)
+class NormalisedCodes:
+    """Output of :func:`normalise_encoded`: the normalised observations as integer codes.
+
+    Row ``i`` is ``(accounts[account[i]], kinds[value_kind[value[i]]],
+    value_text[value[i]], timestamp[i])``. Each ``(kind, text)`` pair has one
+    value number, and values are numbered in sorted order of ``kind + "\\x1f" +
+    text`` (the order :mod:`sybilgraph.weights` numbers them in).
+    """
+
+    account: np.ndarray
+    """Account code of each row (int64), an index into :attr:`accounts`."""
+    accounts: pa.Array
+    """Every account of the input, sorted (large_string), including those left without rows."""
+    value: np.ndarray
+    """Value number of each row (int64)."""
+    timestamp: np.ndarray
+    """Earliest timestamp of each row's (account, kind, value) (float64, NaN when unknown)."""
+    kinds: tuple[str, ...]
+    """Kinds of the values, in the order of the value numbering."""
+    value_kind: np.ndarray
+    """Kind of each value (int64 index into :attr:`kinds`, non-decreasing)."""
+    value_text: pa.Array
+    """Text of each value (large_string)."""
+    templates: pd.DataFrame | None
+    """As :attr:`Normalised.templates`."""
+
+    def __len__(self) -> int:
+        return len(self.account)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the rows as the ``account_id, kind, value, timestamp`` table of :class:`Normalised`."""
+        kinds = pa.array(list(self.kinds), type=pa.large_string())
+        acc = pa.array(self.account, type=pa.int64())
+        val = pa.array(self.value, type=pa.int64())
+        table = pa.table({
+            "account_id": self.accounts.take(acc),
+            "kind": kinds.take(pa.array(self.value_kind[self.value], type=pa.int64())),
+            "value": self.value_text.take(val),
+        })
+        frame = table.to_pandas()
+        frame["timestamp"] = self.timestamp
+        return frame
 
 
 def canonical_ip(text: str) -> str | None:
@@ -151,10 +206,32 @@ def normalise_observations(obs: pd.DataFrame, settings: Settings, *, report: Rep
         The normalised observations (one row per distinct account, kind and
         value; ``timestamp`` is the earliest time seen) and the prompt templates.
     """
+    codes = normalise_encoded(Encoded.from_frame(obs), settings, report=report)
+    return Normalised(codes.to_frame(), codes.templates)
+
+
+def normalise_encoded(obs: Encoded, settings: Settings, *, report: Report | None = None) -> NormalisedCodes:
+    """Do what :func:`normalise_observations` does, on and to encoded observations.
+
+    Parameters
+    ----------
+    obs : Encoded
+        Output of :func:`sybilgraph.ingest.read_encoded`.
+    settings : Settings
+        Uses ``derive_ip_prefix`` and ``derive_email_domain``.
+    report : Report, optional
+        Collects what was skipped.
+
+    Returns
+    -------
+    NormalisedCodes
+        The rows :func:`normalise_observations` returns, in the same order.
+    """
     report = report if report is not None else Report()
-    parts: list[pd.DataFrame] = []
+    parts: list[_Part | pd.DataFrame] = []
     templates = None
-    for kind, group in obs.groupby("kind", sort=True):
+    made: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for kind, group in _groups(obs, made):
         kind = str(kind)
         if kind == "ip":
             parts.extend(_by_distinct(group, "ip", canonical_ip, report, "invalid IP addresses skipped"))
@@ -163,7 +240,7 @@ def normalise_observations(obs: pd.DataFrame, settings: Settings, *, report: Rep
         elif kind == "email":
             parts.extend(_by_distinct(group, "email", canonical_email, report, "invalid e-mail addresses skipped"))
             if settings.derive_email_domain and len(parts[-1]):
-                parts.append(_derive(parts[-1], "email_domain", lambda e: e.rpartition("@")[2]))
+                parts.append(_derive(parts[-1], "email_domain", _email_domain))
         elif kind == "prompt":
             from .templates import mine_templates
 
@@ -172,25 +249,369 @@ def normalise_observations(obs: pd.DataFrame, settings: Settings, *, report: Rep
             parts.append(group.assign(kind="prompt_template", value=np.asarray(mined.template_ids, dtype=object)))
         else:
             parts.append(group)
-    out = pd.concat(parts, ignore_index=True) if parts else obs.iloc[:0]
-    n = len(out)
-    out = out.groupby(["account_id", "kind", "value"], sort=False, as_index=False)["timestamp"].min()
-    report.add(_STAGE, "rows repeated a (account, kind, value) seen before after normalisation and were merged", n - len(out))
-    return Normalised(out[["account_id", "kind", "value", "timestamp"]], templates)
+    pieces = [piece for part in parts for piece in (_parts_of_frame(part, obs, made) if isinstance(part, pd.DataFrame) else [part])]
+    return _merge(pieces, obs.accounts, templates, report)
+
+
+# --------------------------------------------------------------------------- parts
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Rows of one kind: account codes, timestamps and codes into a table of texts."""
+
+    kind: str
+    account: np.ndarray
+    timestamp: np.ndarray
+    value: np.ndarray
+    texts: pa.Array
+    """Texts the codes refer to; entries no code refers to may be anything (null for invalid values)."""
+
+    def __len__(self) -> int:
+        return len(self.account)
+
+
+def _groups(obs: Encoded, made: dict[int, tuple[np.ndarray, np.ndarray]]) -> Iterator[tuple[str, "_Part | pd.DataFrame"]]:
+    """Rows of each kind in sorted order of kinds, as ``groupby("kind", sort=True)`` yields them.
+
+    The prompt miner (:mod:`sybilgraph.templates`) takes its group as a
+    DataFrame ``account_id, kind, value, timestamp`` with object columns and
+    the row numbers as index, as ``read_observations(...).groupby("kind")``
+    gives it; every other kind is a :class:`_Part`. ``made`` remembers the
+    rows and account column of each DataFrame handed out (see :func:`_parts_of_frame`).
+    """
+    for k, kind in enumerate(obs.kinds):
+        rows = np.flatnonzero(obs.kind == k)
+        if not len(rows):
+            continue
+        if kind != "prompt":
+            yield kind, _Part(kind, obs.account[rows], obs.timestamp[rows], obs.value[rows], obs.values)
+            continue
+        acc = obs.accounts.take(pa.array(obs.account[rows], type=pa.int64())).to_numpy(zero_copy_only=False)
+        val = obs.values.take(pa.array(obs.value[rows], type=pa.int64())).to_numpy(zero_copy_only=False)
+        frame = pd.DataFrame(
+            {
+                "account_id": pd.Series(acc, index=rows, dtype=object),
+                "kind": pd.Series(np.full(len(rows), kind, dtype=object), index=rows, dtype=object),
+                "value": pd.Series(val, index=rows, dtype=object),
+                "timestamp": pd.Series(obs.timestamp[rows], index=rows),
+            }
+        )
+        made[k] = (rows, acc)
+        yield kind, frame
+
+
+def _parts_of_frame(frame: pd.DataFrame, obs: Encoded, made: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[_Part]:
+    """Encode a DataFrame part (``account_id, kind, value, timestamp``); rows with a missing entry are left out."""
+    accounts = frame["account_id"].to_numpy(dtype=object)
+    account = None
+    for rows, acc in made.values():
+        # A part that kept the rows and accounts of a group handed out by _groups: its account codes are known.
+        if len(rows) == len(frame) and np.array_equal(frame.index.to_numpy(), rows) and np.array_equal(accounts, acc):
+            account = obs.account[rows]
+            break
+    if account is None:
+        found = pc.index_in(pa.array(accounts, type=pa.large_string(), from_pandas=True), value_set=obs.accounts)
+        account = found.to_numpy(zero_copy_only=False)
+        account = np.where(np.isnan(account), -1, account).astype(np.int64) if found.null_count else account.astype(np.int64)
+    value, texts = pd.factorize(frame["value"].to_numpy(dtype=object))
+    kind_code, kinds = pd.factorize(frame["kind"].to_numpy(dtype=object))
+    ok = (account >= 0) & (value >= 0) & (kind_code >= 0)
+    ts = frame["timestamp"].to_numpy(dtype=np.float64)
+    texts = pa.array(np.asarray(texts, dtype=object), type=pa.large_string())
+    value = value.astype(np.int64)
+    if len(kinds) <= 1:
+        return [_Part(str(kinds[0]) if len(kinds) else "", account[ok], ts[ok], value[ok], texts)]
+    # A part of several kinds (never made here): split it by kind, keeping the order of rows within a kind.
+    return [_Part(str(name), account[ok & (kind_code == k)], ts[ok & (kind_code == k)], value[ok & (kind_code == k)], texts)
+            for k, name in sorted(enumerate(kinds), key=lambda item: str(item[1]))]
 
 
 def _by_distinct(
-    group: pd.DataFrame, kind: str, func: Callable[[str], str | None], report: Report, message: str
-) -> list[pd.DataFrame]:
-    codes, uniques = pd.factorize(group["value"], sort=False)
-    mapped = np.array([func(u) for u in uniques], dtype=object)
-    values = mapped[codes]
-    bad = pd.isna(values)
-    report.add(_STAGE, f"{message} (kind {kind!r})", int(bad.sum()), group["value"].to_numpy()[bad][:5])
-    return [group.loc[~bad].assign(value=values[~bad])]
+    group: _Part, kind: str, func: Callable[[str], str | None], report: Report, message: str
+) -> list[_Part]:
+    codes, uniques = compact_codes(group.value, group.texts)
+    mapped = _map_distinct(uniques, func)
+    bad = mapped.is_null().to_numpy(zero_copy_only=False)[codes]
+    report.add(_STAGE, f"{message} (kind {kind!r})", int(bad.sum()),
+               uniques.take(pa.array(codes[bad][:5], type=pa.int64())).to_pylist())
+    ok = ~bad
+    return [_Part(group.kind, group.account[ok], group.timestamp[ok], codes[ok], mapped)]
 
 
-def _derive(part: pd.DataFrame, kind: str, func: Callable[[str], str]) -> pd.DataFrame:
-    codes, uniques = pd.factorize(part["value"], sort=False)
-    mapped = np.array([func(u) for u in uniques], dtype=object)
-    return part.assign(kind=kind, value=mapped[codes])
+def _derive(part: _Part, kind: str, func: Callable[[str], str]) -> _Part:
+    codes, uniques = compact_codes(part.value, part.texts)
+    return _Part(kind, part.account, part.timestamp, codes, _map_distinct(uniques, func))
+
+
+def _merge(parts: list[_Part], accounts: pa.Array, templates: pd.DataFrame | None, report: Report) -> NormalisedCodes:
+    """Concatenate the parts, number the values and keep one row per (account, kind, value) with its earliest time."""
+    parts = [p for p in parts if len(p)]
+    by_kind: dict[str, list[int]] = {}
+    for i, part in enumerate(parts):
+        by_kind.setdefault(part.kind, []).append(i)
+    kinds = tuple(sorted(by_kind, key=lambda k: k + "\x1f"))
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        numbered = list(pool.map(lambda kind: _number_values([parts[i] for i in by_kind[kind]]), kinds))
+    numbers: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * len(parts)
+    offset = 0
+    for kind, (codes, texts) in zip(kinds, numbered):
+        for i, c in zip(by_kind[kind], codes):
+            numbers[i] = c + offset
+        offset += len(texts)
+    n_values = offset
+    account = np.concatenate([p.account for p in parts]) if parts else np.empty(0, dtype=np.int64)
+    value = np.concatenate(numbers) if parts else np.empty(0, dtype=np.int64)
+    ts = np.concatenate([p.timestamp for p in parts]) if parts else np.empty(0)
+    n = len(account)
+    repeated = first_of_repeats(combine_codes(account, len(accounts), value, n_values))
+    if repeated is not None:
+        # Rows that repeat an (account, kind, value) merge into its first row, which takes the earliest time.
+        rows, first = repeated
+        group, _ = pd.factorize(combine_codes(account[rows], len(accounts), value[rows], n_values), sort=False)
+        earliest = np.full(int(group.max()) + 1, np.nan)
+        np.fmin.at(earliest, group, ts[rows])
+        ts = ts.copy()
+        ts[rows[first]] = earliest[group[first]]
+        keep = np.ones(n, dtype=bool)
+        keep[rows[~first]] = False
+        account, value, ts = account[keep], value[keep], ts[keep]
+    report.add(_STAGE, "rows repeated a (account, kind, value) seen before after normalisation and were merged", n - len(account))
+    return NormalisedCodes(
+        account=account,
+        accounts=accounts,
+        value=value,
+        timestamp=ts,
+        kinds=kinds,
+        value_kind=np.repeat(np.arange(len(kinds), dtype=np.int64), [len(t) for _, t in numbered]),
+        value_text=pa.concat_arrays([t for _, t in numbered]) if numbered else pa.array([], type=pa.large_string()),
+        templates=templates,
+    )
+
+
+def _number_values(parts: list[_Part]) -> tuple[list[np.ndarray], pa.Array]:
+    """Number the distinct texts of parts of one kind in sorted order; return each part's numbers and the texts."""
+    compacted = [compact_codes(p.value, p.texts) for p in parts]
+    joined = pa.concat_arrays([t.cast(pa.large_string()) for _, t in compacted])
+    code, texts = sort_codes(np.arange(len(joined)), joined)
+    out = []
+    start = 0
+    for c, t in compacted:
+        out.append(code[start:start + len(t)][c])
+        start += len(t)
+    return out, texts
+
+
+# --------------------------------------------------------------------------- vectorised canonical forms
+
+
+def _email_domain(email: str) -> str:
+    return email.rpartition("@")[2]
+
+
+def _map_distinct(texts: pa.Array, func: Callable[[str], str | None]) -> pa.Array:
+    """``func`` applied to every text (None becomes null), through a pyarrow version of it when there is one."""
+    fast = _VECTORISED.get(func)
+    if fast is not None:
+        return fast(texts)
+    return pa.array([func(t) for t in texts.to_pylist()], type=pa.large_string())
+
+
+def _with_python(result: pa.Array, texts: pa.Array, todo: np.ndarray, func: Callable[[str], str | None]) -> pa.Array:
+    """Replace ``result`` where ``todo`` by ``func`` of the text."""
+    if not todo.any():
+        return result
+    where = np.flatnonzero(todo)
+    done = [func(t) for t in texts.take(pa.array(where, type=pa.int64())).to_pylist()]
+    return pc.replace_with_mask(result.cast(pa.large_string()), pa.array(todo), pa.array(done, type=pa.large_string()))
+
+
+def _np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return arr.to_numpy(zero_copy_only=False)
+
+
+#: A dotted quad that ``ipaddress`` accepts (no leading zeros, octets <= 255); it is its own canonical form.
+_IPV4 = r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"
+
+
+def _canonical_ip_general(text: str) -> str | None:
+    """:func:`canonical_ip` without the IPv4 attempt that cannot succeed when the text has a colon."""
+    stripped = text.strip()
+    if ":" not in stripped:
+        return canonical_ip(text)
+    try:
+        addr = ipaddress.IPv6Address(stripped)
+    except ValueError:
+        return None
+    return str(addr.ipv4_mapped) if addr.ipv4_mapped is not None else str(addr)
+
+
+#: IPv6 text made of hex digits and colons only (no embedded IPv4, no scope id): parsed with numpy.
+_IPV6_HEX = r"^[0-9A-Fa-f:]{2,45}$"
+
+
+def _canonical_ips(texts: pa.Array) -> pa.Array:
+    quad = _np(pc.match_substring_regex(texts, _IPV4))
+    hexes = _np(pc.match_substring_regex(texts, _IPV6_HEX))
+    result = texts
+    if hexes.any():
+        where = np.flatnonzero(hexes)
+        hextets, valid = _parse_ipv6(texts.take(pa.array(where, type=pa.int64())))
+        mapped = valid & (hextets[:, :5] == 0).all(axis=1) & (hextets[:, 5] == 0xFFFF)
+        text = _format_ipv6(hextets)
+        text = pc.if_else(pa.array(mapped), _format_ipv4(hextets[:, 6:]), text)
+        text = pc.if_else(pa.array(valid), text, pa.scalar(None, type=text.type))
+        result = pc.replace_with_mask(texts, pa.array(hexes), text)
+    return _with_python(result, texts, ~quad & ~hexes, _canonical_ip_general)
+
+
+def _ip_prefixes(canonical: pa.Array) -> pa.Array:
+    v4 = ~_np(pc.match_substring(canonical, ":")) & _np(pc.match_substring(canonical, "."))
+    result = pc.replace_substring_regex(canonical, r"\.[^.]*$", ".0/24")
+    hexes = _np(pc.match_substring_regex(canonical, _IPV6_HEX))
+    if hexes.any():
+        hextets, valid = _parse_ipv6(canonical.take(pa.array(np.flatnonzero(hexes), type=pa.int64())))
+        hextets[:, 4:] = 0
+        text = pc.binary_join_element_wise(_format_ipv6(hextets), pa.scalar("/64", type=pa.large_string()),
+                                      pa.scalar("", type=pa.large_string()))
+        hexes[np.flatnonzero(hexes)[~valid]] = False  # not an address: ip_prefix says so in Python
+        text = text.filter(pa.array(valid))
+        result = pc.replace_with_mask(result, pa.array(hexes), text)
+    return _with_python(result, canonical, ~v4 & ~hexes, ip_prefix)
+
+
+_NIBBLE = np.full(256, 255, dtype=np.uint16)
+_NIBBLE[np.frombuffer(b"0123456789", dtype=np.uint8)] = np.arange(10)
+_NIBBLE[np.frombuffer(b"abcdef", dtype=np.uint8)] = np.arange(10, 16)
+_NIBBLE[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16)
+
+
+def _parse_ipv6(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Parse IPv6 text of hex digits and colons by the rules of ``ipaddress.IPv6Address``.
+
+    Returns
+    -------
+    hextets : ndarray of shape (n, 8), int64
+        The eight 16-bit groups (zeros where invalid).
+    valid : ndarray of bool
+        Whether ``ipaddress`` accepts the text.
+    """
+    n = len(texts)
+    split = pc.split_pattern(texts, ":")
+    offsets = _np(split.offsets).astype(np.int64)
+    parts = split.flatten()
+    n_parts = np.diff(offsets)
+    owner = np.repeat(np.arange(n), n_parts)
+    index = np.arange(len(parts)) - offsets[owner]
+    length = _np(pc.binary_length(parts)).astype(np.int64)
+    empty = length == 0
+    lead = empty[offsets[:-1]]
+    trail = empty[offsets[1:] - 1]
+    inner = empty & (index >= 1) & (index <= n_parts[owner] - 2)
+    n_inner = np.bincount(owner[inner], minlength=n)
+    skip = np.full(n, -1, dtype=np.int64)
+    skip[owner[inner]] = index[inner]
+    too_long = np.bincount(owner[length > 4], minlength=n) > 0
+    valid = (n_parts >= 3) & (n_parts <= 9) & (n_inner <= 1) & ~too_long
+    has_skip = n_inner == 1
+    # With "::": parts before it fill the high groups, parts after it the low groups ("^:" and ":$" only as "::").
+    hi = np.where(has_skip, skip - lead, n_parts)
+    lo = np.where(has_skip, n_parts - skip - 1 - trail, 0)
+    valid &= np.where(has_skip, (hi == 0) | ~lead, True) & np.where(has_skip, (lo == n_parts - skip - 1) | (lo == 0), True)
+    valid &= np.where(has_skip, 8 - (hi + lo) >= 1, (n_parts == 8) & ~lead & ~trail)
+    # Hex value of every part of at most four digits.
+    padded = pc.utf8_lpad(pc.if_else(pc.greater(pc.binary_length(parts), 4), "", parts), width=4, padding="0")
+    padded = padded.cast(pa.large_string())
+    buffers = padded.buffers()
+    bounds = np.frombuffer(buffers[1], dtype=np.int64)[padded.offset:padded.offset + len(padded) + 1]
+    raw = np.frombuffer(buffers[2], dtype=np.uint8)[bounds[0]:bounds[-1]] if len(padded) else np.empty(0, dtype=np.uint8)
+    digits = _NIBBLE[raw.reshape(-1, 4)].astype(np.int64)  # every padded part is four ASCII characters
+    number = (digits[:, 0] << 12) | (digits[:, 1] << 8) | (digits[:, 2] << 4) | digits[:, 3]
+    # Target group of every part: high parts keep their index, low parts end at group 7.
+    own_hi, own_skip, own_trail, own_n = hi[owner], skip[owner], trail[owner], n_parts[owner]
+    target = np.where(
+        has_skip[owner],
+        np.where(index < own_hi, index, np.where((index > own_skip) & (index < own_n - own_trail),
+                                                 8 - (own_n - own_trail - index), -1)),
+        index,
+    )
+    use = valid[owner] & (target >= 0) & (target < 8)
+    valid &= np.bincount(owner[use & ~empty & (number > 0xFFFF)], minlength=n) == 0
+    hextets = np.zeros((n, 8), dtype=np.int64)
+    hextets[owner[use], target[use]] = number[use]
+    hextets[~valid] = 0
+    return hextets, valid
+
+
+_HEX_TEXT = pa.array([f"{i:x}" for i in range(65536)], type=pa.large_string())
+_DEC_TEXT = pa.array([str(i) for i in range(256)], type=pa.large_string())
+
+
+def _format_ipv6(hextets: np.ndarray) -> pa.Array:
+    """Write addresses as ``str(ipaddress.IPv6Address)`` does: lower-case hex, the longest run of zero groups (leftmost, two or more) as "::"."""
+    n = len(hextets)
+    zero = hextets == 0
+    run = np.zeros((n, 8), dtype=np.int64)  # length of the zero run ending at each group
+    for c in range(8):
+        run[:, c] = np.where(zero[:, c], (run[:, c - 1] if c else 0) + 1, 0)
+    best = run.max(axis=1)
+    end = np.argmax(run == best[:, None], axis=1) + 1  # first (leftmost) run of the best length
+    start = end - best
+    compress = best > 1
+    cols = []
+    for c in range(8):
+        text = _HEX_TEXT.take(pa.array(hextets[:, c], type=pa.int64()))
+        inside = compress & (c >= start) & (c < end)
+        marker = np.where((start == 0) & (end == 8), "::", np.where((start == 0) | (end == 8), ":", ""))
+        at_start = inside & (c == start)
+        text = pc.if_else(pa.array(at_start), pa.array(marker, type=pa.large_string()), text)
+        text = pc.if_else(pa.array(inside & ~at_start), pa.scalar(None, type=pa.large_string()), text)
+        cols.append(text)
+    return pc.binary_join_element_wise(*cols, pa.scalar(":", type=pa.large_string()), null_handling="skip")
+
+
+def _format_ipv4(pairs: np.ndarray) -> pa.Array:
+    """Dotted quads of the last two groups of IPv4-mapped addresses."""
+    octets = [pairs[:, 0] >> 8, pairs[:, 0] & 0xFF, pairs[:, 1] >> 8, pairs[:, 1] & 0xFF]
+    cols = [_DEC_TEXT.take(pa.array(o, type=pa.int64())) for o in octets]
+    return pc.binary_join_element_wise(*cols, pa.scalar(".", type=pa.large_string()))
+
+
+_ASCII_SPACE = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f ]"
+
+
+def _canonical_emails(texts: pa.Array) -> pa.Array:
+    """:func:`canonical_email` on every text: ASCII texts with pyarrow kernels, the rest in Python."""
+    text = pc.ascii_lower(pc.utf8_trim(texts, characters=WHITESPACE))  # casefold is lower on ASCII
+    parts = pc.extract_regex(text, r"(?s)^(?P<local>[^@]*)@(?P<domain>[^@]*)$")  # exactly one "@"
+    local = pc.struct_field(parts, "local")
+    domain = pc.struct_field(parts, "domain")
+    valid = (
+        parts.is_valid().to_numpy(zero_copy_only=False)
+        & _np(pc.fill_null(pc.not_equal(local, ""), False))
+        & _np(pc.fill_null(pc.match_substring(domain, "."), False))
+        & ~_np(pc.match_substring_regex(text, _ASCII_SPACE))
+    )
+    domain = pc.utf8_rtrim(domain, characters=".")
+    local = pc.if_else(pc.is_in(domain, value_set=pa.array(sorted(PLUS_TAG_DOMAINS))),
+                       pc.replace_substring_regex(local, r"(?s)\+.*$", ""), local)
+    local = pc.if_else(pc.is_in(domain, value_set=pa.array(sorted(DOTLESS_DOMAINS))), pc.replace_substring(local, ".", ""), local)
+    valid &= _np(pc.fill_null(pc.not_equal(local, ""), False))
+    for alias, target in _DOMAIN_ALIASES.items():
+        domain = pc.if_else(pc.equal(domain, alias), pa.scalar(target, type=domain.type), domain)
+    joined = pc.binary_join_element_wise(local, domain, pa.scalar("@", type=domain.type))
+    result = pc.if_else(pa.array(valid), joined, pa.scalar(None, type=joined.type))
+    ascii_ = _np(pc.string_is_ascii(texts))
+    return _with_python(result, texts, ~ascii_, canonical_email)
+
+
+def _email_domains(canonical: pa.Array) -> pa.Array:
+    return pc.replace_substring_regex(canonical, r"(?s)^.*@", "")
+
+
+_VECTORISED: dict[Callable[..., object], Callable[[pa.Array], pa.Array]] = {
+    canonical_ip: _canonical_ips,
+    ip_prefix: _ip_prefixes,
+    canonical_email: _canonical_emails,
+    _email_domain: _email_domains,
+}

@@ -12,18 +12,20 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ._errors import ParameterError
 from ._report import Report
 from .cluster import earn_membership, leiden_communities
 from .explain import cluster_table, evidence_table
-from .graph import build_graph
-from .ingest import Source, read_observations
-from .normalise import normalise_observations
+from .graph import graph_edges, label_components
+from .ingest import Source, read_encoded
+from .normalise import normalise_encoded
 from .results import ClusterResult
 from .settings import Settings
-from .weights import weight_values
+from .weights import weight_encoded
 
 __all__ = ["cluster_accounts"]
 
@@ -98,17 +100,22 @@ def cluster_accounts(
     report = Report()
     timings: dict[str, float] = {}
     with _timed(timings, "read"):
-        obs = read_observations(observations, account_col=account_col, kind_col=kind_col, value_col=value_col,
-                                timestamp_col=timestamp_col, report=report)
+        obs = read_encoded(observations, account_col=account_col, kind_col=kind_col, value_col=value_col,
+                           timestamp_col=timestamp_col, report=report)
     with _timed(timings, "normalise"):
-        norm = normalise_observations(obs, settings, report=report)
+        norm = normalise_encoded(obs, settings, report=report)
         # Accounts whose every row was skipped still come back, as singletons with no evidence.
-        lost = pd.Index(obs["account_id"].unique()).difference(pd.Index(norm.observations["account_id"].unique()))
-        report.add("normalise", "accounts had no usable value left and are returned as singletons", len(lost), lost[:5])
+        lost = np.flatnonzero(np.bincount(norm.account, minlength=len(norm.accounts)) == 0)
+        report.add("normalise", "accounts had no usable value left and are returned as singletons", len(lost),
+                   norm.accounts.take(pa.array(lost[:5], type=pa.int64())).to_pylist())
+        del obs
     with _timed(timings, "weight"):
-        wobs = weight_values(norm.observations, settings, report=report, extra_accounts=lost.to_numpy(dtype=object))
+        wobs = weight_encoded(norm, settings, report=report)
     with _timed(timings, "graph"):
-        graph = build_graph(wobs)
+        edges = graph_edges(wobs)
+    with _timed(timings, "components"):
+        graph = label_components(edges)
+        del edges
     with _timed(timings, "leiden"):
         community = leiden_communities(graph, wobs.accounts, settings)
     with _timed(timings, "membership"):
@@ -128,7 +135,9 @@ def cluster_accounts(
                 "periphery_of": periphery,
             }
         )
-    return ClusterResult(assignments, clusters, evidence, norm.observations, norm.templates, report, settings, timings)
+    with _timed(timings, "normalise"):
+        observations_table = norm.to_frame()
+    return ClusterResult(assignments, clusters, evidence, observations_table, norm.templates, report, settings, timings)
 
 
 @contextmanager

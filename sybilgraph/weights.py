@@ -22,12 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ._errors import EmptyInputError
 from ._report import Report
+from .ingest import Encoded, compact_codes, encode_text, sort_codes
+from .normalise import NormalisedCodes
 from .settings import Settings
 
-__all__ = ["WeightedObservations", "weight_values", "rarity"]
+__all__ = ["WeightedObservations", "weight_values", "weight_encoded", "rarity"]
 
 _STAGE = "weight"
 
@@ -116,35 +119,83 @@ def weight_values(
     report = report if report is not None else Report()
     if len(obs) == 0:
         raise EmptyInputError("no observation left to weigh after normalisation (see the report for what was skipped).")
-    acc_codes, accounts = pd.factorize(obs["account_id"], sort=True)
-    if extra_accounts is not None and len(extra_accounts):
-        accounts = pd.Index(accounts).append(pd.Index(extra_accounts)).unique().sort_values()
-        acc_codes = accounts.get_indexer(obs["account_id"])
-    key = obs["kind"].astype(object) + "\x1f" + obs["value"].astype(object)
-    val_codes, keys = pd.factorize(key, sort=True)
-    split = pd.Series(keys, dtype=object).str.split("\x1f", n=1, expand=True)
-    value_kind = split[0].to_numpy(dtype=object)
-    value_text = split[1].to_numpy(dtype=object)
-    n_acc, n_val = len(accounts), len(keys)
-    degree = np.bincount(val_codes, minlength=n_val).astype(np.int64)
-    kinds, kind_idx = np.unique(value_kind.astype(str), return_inverse=True)
-    kind_w = np.array([settings.weight_of(k) for k in kinds])[kind_idx]
+    return weight_encoded(_encode_normalised(obs, extra_accounts), settings, report=report)
+
+
+def weight_encoded(obs: NormalisedCodes, settings: Settings, *, report: Report | None = None) -> WeightedObservations:
+    """Weigh every distinct value of encoded normalised observations (see :func:`weight_values`).
+
+    Parameters
+    ----------
+    obs : NormalisedCodes
+        Output of :func:`sybilgraph.normalise.normalise_encoded`; every
+        account of ``obs.accounts`` is numbered, with rows or without.
+    settings : Settings
+        Uses ``kind_weights`` and ``other_weight``.
+    report : Report, optional
+        Receives a note on values carried by every account.
+
+    Returns
+    -------
+    WeightedObservations
+
+    Raises
+    ------
+    EmptyInputError
+        ``obs`` has no row.
+    """
+    report = report if report is not None else Report()
+    if len(obs) == 0:
+        raise EmptyInputError("no observation left to weigh after normalisation (see the report for what was skipped).")
+    n_acc, n_val = len(obs.accounts), len(obs.value_text)
+    kinds = np.array(obs.kinds, dtype=object)
+    value_kind = kinds[obs.value_kind]
+    degree = np.bincount(obs.value, minlength=n_val).astype(np.int64)
+    kind_w = np.array([settings.weight_of(k) for k in obs.kinds], dtype=np.float64)[obs.value_kind]
     weight = kind_w * rarity(degree)
     constant = (degree == n_acc) & (n_acc >= 3)
+    shown = np.flatnonzero(constant)[:5]
     report.add(_STAGE, "values carried by every account carry no evidence and were ignored", int(constant.sum()),
-               [f"{k}={v}" for k, v in zip(value_kind[constant][:5], value_text[constant][:5])])
+               [f"{k}={v}" for k, v in zip(value_kind[shown], obs.value_text.take(pa.array(shown, type=pa.int64())).to_pylist())])
     weight[constant] = 0.0
-    ts = obs["timestamp"].to_numpy(dtype=np.float64)
+    ts = np.asarray(obs.timestamp, dtype=np.float64)
     first = np.full(n_acc, np.inf)
-    np.fmin.at(first, acc_codes, np.where(np.isnan(ts), np.inf, ts))
+    np.fmin.at(first, obs.account, np.where(np.isnan(ts), np.inf, ts))
     first[np.isinf(first)] = np.nan
     return WeightedObservations(
-        accounts=np.asarray(accounts, dtype=object),
+        accounts=obs.accounts.to_numpy(zero_copy_only=False).astype(object, copy=False),
         first_seen=first,
         value_kind=value_kind,
-        value_text=value_text,
+        value_text=obs.value_text.to_numpy(zero_copy_only=False).astype(object, copy=False),
         degree=degree,
         weight=weight,
-        obs_account=acc_codes.astype(np.int64),
-        obs_value=val_codes.astype(np.int64),
+        obs_account=obs.account.astype(np.int64, copy=False),
+        obs_value=obs.value.astype(np.int64, copy=False),
+    )
+
+
+def _encode_normalised(obs: pd.DataFrame, extra_accounts: np.ndarray | None) -> NormalisedCodes:
+    """Encode a normalised DataFrame: accounts (with ``extra_accounts``) sorted, values sorted by kind and text."""
+    enc = Encoded.from_frame(obs)
+    accounts, account = enc.accounts, enc.account
+    if extra_accounts is not None and len(extra_accounts):
+        extra = pa.array(np.asarray(extra_accounts, dtype=object), type=pa.large_string())
+        codes, accounts = sort_codes(*encode_text(pa.concat_arrays([enc.accounts, extra])))
+        account = codes[: len(enc.accounts)][account]
+    # Number the distinct (kind, value) pairs in sorted order of kind + "\x1f" + value.
+    order = sorted(range(len(enc.kinds)), key=lambda i: enc.kinds[i] + "\x1f")
+    kind_rank = np.empty(len(order), dtype=np.int64)
+    kind_rank[order] = np.arange(len(order))
+    value, values = sort_codes(*compact_codes(enc.value, enc.values))
+    pair, number = np.unique(kind_rank[enc.kind] * len(values) + value, return_inverse=True)
+    pair_kind, pair_value = np.divmod(pair, len(values))
+    return NormalisedCodes(
+        account=account,
+        accounts=accounts,
+        value=number.astype(np.int64).reshape(-1),
+        timestamp=enc.timestamp,
+        kinds=tuple(enc.kinds[i] for i in order),
+        value_kind=pair_kind.astype(np.int64),
+        value_text=values.take(pa.array(pair_value, type=pa.int64())),
+        templates=None,
     )
