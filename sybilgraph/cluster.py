@@ -112,19 +112,27 @@ def leiden_communities(graph: BipartiteGraph, accounts: np.ndarray, settings: Se
     bounds = np.flatnonzero(np.diff(e_comp)) + 1
     starts = np.concatenate(([0], bounds))
     ends = np.concatenate((bounds, [len(e_comp)]))
+    # Local node ids: rank of each node within its component (accounts, numbered first, come first).
+    node_order = np.argsort(comp, kind="stable")
+    sorted_comp = comp[node_order]
+    n_comp = int(comp.max()) + 1 if len(comp) else 0
+    comp_lo = np.searchsorted(sorted_comp, np.arange(n_comp), side="left")
+    comp_hi = np.searchsorted(sorted_comp, np.arange(n_comp), side="right")
+    local_id = np.empty(len(comp), dtype=np.int64)
+    local_id[node_order] = np.arange(len(comp)) - comp_lo[sorted_comp]
     next_label = 0
     try:
         for s, e in zip(starts, ends):
             if s == e:
                 continue
-            src, dst, w = e_src[s:e], e_dst[s:e], e_w[s:e]
-            nodes, local = np.unique(np.concatenate((src, dst)), return_inverse=True)
+            c = e_comp[s]
+            nodes = node_order[comp_lo[c]:comp_hi[c]]
             acc_nodes = nodes[nodes < n_acc]
             if len(acc_nodes) <= 2:
                 labels[acc_nodes] = next_label
                 next_label += 1
                 continue
-            member = _leiden(len(nodes), local[: len(src)], local[len(src):], w, nodes < n_acc,
+            member = _leiden(len(nodes), local_id[e_src[s:e]], local_id[e_dst[s:e]], e_w[s:e], nodes < n_acc,
                              component_seed(settings.seed, str(accounts[acc_nodes[0]])), settings)
             acc_member = member[: len(acc_nodes)]  # nodes are sorted: accounts first
             uniq, inv = np.unique(acc_member, return_inverse=True)
