@@ -229,20 +229,29 @@ def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np
 
 def _earned(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray, families: np.ndarray,
             derived: np.ndarray, settings: Settings) -> np.ndarray:
-    """Return whether each account has earned its place in its current cluster."""
+    """Return whether each account of a cluster of two or more has earned its place in it.
+
+    Only edges of such accounts are counted: a singleton's count in its own
+    cluster is always 1, so its edges add nothing to anyone's exclusivity.
+    Singletons come back False.
+    """
     n = graph.n_accounts
-    share = _exclusivity(graph, wobs, labels)
-    link = share >= settings.link_share
     k = int(labels.max()) + 1
-    keys, counts, strongest = _link_counts(graph.src, labels[graph.src], graph.dst - n, link, families, derived,
-                                           graph.weight, k)
+    grouped = np.bincount(labels, minlength=k)[labels[graph.src]] >= 2
+    src, dst, weight = graph.src[grouped], graph.dst[grouped], graph.weight[grouped]
+    node = dst - n
+    lab = labels[src]
+    degree = wobs.degree[graph.values[node]]
+    share = (_key_counts(node.astype(np.int64) * k + lab) - 1) / (degree - 1)
+    link = share >= settings.link_share
+    keys, counts, strongest = _link_counts(src, lab, node, link, families, derived, weight, k)
     ok = (counts >= settings.min_links) | (strongest >= settings.strong_link)
     earned = np.zeros(n, dtype=bool)
     earned[keys[ok] // k] = True
     # A value nobody outside the cluster carries, shared by many of its members, is the
     # cluster's own (a team's template or device image), not a coincidence with strangers.
-    own = (share >= 1.0) & (wobs.degree[graph.values[graph.dst - n]] >= settings.exclusive_link)
-    earned[graph.src[own]] = True
+    own = (share >= 1.0) & (degree >= settings.exclusive_link)
+    earned[src[own]] = True
     return earned
 
 
