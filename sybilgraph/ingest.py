@@ -229,7 +229,8 @@ def read_encoded(
     # Python-level conversions (and their notes) first, in column order; then the pyarrow work on both cores.
     texts = [_text_array(column(name), role, report) for name, role in
              ((account_col, "account_id"), (kind_col, "kind"), (value_col, "value"))]
-    ts_arrow = _arrow_text(column(timestamp_col)) if use_ts else None
+    ts_name = timestamp_col if (use_ts and timestamp_col is not None) else None
+    ts_arrow = _arrow_text(column(ts_name)) if ts_name is not None else None
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         encoded = [pool.submit(_clean_codes, arr) for arr in texts]
         fast_ts = pool.submit(_integer_seconds, ts_arrow) if ts_arrow is not None else None
@@ -238,8 +239,8 @@ def read_encoded(
     del texts
     # Kinds are few: lower-case the distinct ones with str.lower, as the documentation says.
     kind, kind_texts = _recode(kind, [k.lower() for k in kind_texts.to_pylist()])
-    if ts is None and use_ts:
-        stamps = column(timestamp_col)
+    if ts is None and ts_name is not None:
+        stamps = column(ts_name)
         ts = _parse_timestamps(stamps.to_pandas() if isinstance(stamps, (pa.Array, pa.ChunkedArray)) else stamps, report)
     elif ts is None:
         ts = np.full(n_rows, np.nan)
@@ -628,7 +629,7 @@ def _plain_text(column: pd.Series, role: str) -> pa.Array | pa.ChunkedArray:
 
 def _as_text(column: pd.Series, role: str, report: Report) -> np.ndarray:
     """Entries as str (converted with :func:`_to_text`, counted in ``report``), missing ones as ""."""
-    values = column.to_numpy(dtype=object, na_value=None).copy()
+    values = column.to_numpy(dtype=object, na_value=None).copy()  # type: ignore[call-overload]
     is_str = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
     missing = pd.isna(column).to_numpy()
     converted = ~is_str & ~missing

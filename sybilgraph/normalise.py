@@ -34,7 +34,7 @@ from __future__ import annotations
 import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, cast
 
 import numpy as np
 import pandas as pd
@@ -234,19 +234,22 @@ def normalise_encoded(obs: Encoded, settings: Settings, *, report: Report | None
     for kind, group in _groups(obs, made):
         kind = str(kind)
         if kind == "ip":
-            parts.extend(_by_distinct(group, "ip", canonical_ip, report, "invalid IP addresses skipped"))
-            if settings.derive_ip_prefix and len(parts[-1]):
-                parts.append(_derive(parts[-1], "ip_prefix", ip_prefix))
+            ips = _by_distinct(cast(_Part, group), "ip", canonical_ip, report, "invalid IP addresses skipped")
+            parts.extend(ips)
+            if settings.derive_ip_prefix and len(ips[-1]):
+                parts.append(_derive(ips[-1], "ip_prefix", ip_prefix))
         elif kind == "email":
-            parts.extend(_by_distinct(group, "email", canonical_email, report, "invalid e-mail addresses skipped"))
-            if settings.derive_email_domain and len(parts[-1]):
-                parts.append(_derive(parts[-1], "email_domain", _email_domain))
+            emails = _by_distinct(cast(_Part, group), "email", canonical_email, report, "invalid e-mail addresses skipped")
+            parts.extend(emails)
+            if settings.derive_email_domain and len(emails[-1]):
+                parts.append(_derive(emails[-1], "email_domain", _email_domain))
         elif kind == "prompt":
             from .templates import mine_templates
 
-            mined = mine_templates(group["value"].to_numpy(dtype=object), group["account_id"].to_numpy(dtype=object))
+            frame = cast(pd.DataFrame, group)
+            mined = mine_templates(frame["value"].to_numpy(dtype=object), frame["account_id"].to_numpy(dtype=object))
             templates = mined.table
-            parts.append(group.assign(kind="prompt_template", value=np.asarray(mined.template_ids, dtype=object)))
+            parts.append(frame.assign(kind="prompt_template", value=np.asarray(mined.template_ids, dtype=object)))
         else:
             parts.append(group)
     pieces = [piece for part in parts for piece in (_parts_of_frame(part, obs, made) if isinstance(part, pd.DataFrame) else [part])]
