@@ -227,17 +227,32 @@ def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np
     return keys, counts, strongest
 
 
+def _unchanged(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Per account: is its cluster under ``new`` the same set of accounts as some cluster under ``old``?"""
+    k_new = int(new.max()) + 1
+    lo = np.full(k_new, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(k_new, -1, dtype=np.int64)
+    np.minimum.at(lo, new, old)
+    np.maximum.at(hi, new, old)
+    same = (lo == hi) & (np.bincount(new, minlength=k_new) == np.bincount(old)[np.maximum(lo, 0)])
+    return same[new]
+
+
 def _earned(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray, families: np.ndarray,
-            derived: np.ndarray, settings: Settings) -> np.ndarray:
+            derived: np.ndarray, settings: Settings, *, active: np.ndarray | None = None) -> np.ndarray:
     """Return whether each account of a cluster of two or more has earned its place in it.
 
     Only edges of such accounts are counted: a singleton's count in its own
     cluster is always 1, so its edges add nothing to anyone's exclusivity.
-    Singletons come back False.
+    Singletons come back False. With ``active``, only the edges of those
+    accounts are counted and only their answers are meaningful; ``active``
+    must hold whole clusters.
     """
     n = graph.n_accounts
     k = int(labels.max()) + 1
     grouped = np.bincount(labels, minlength=k)[labels[graph.src]] >= 2
+    if active is not None:
+        grouped &= active[graph.src]
     src, dst, weight = graph.src[grouped], graph.dst[grouped], graph.weight[grouped]
     node = dst - n
     lab = labels[src]
@@ -356,10 +371,16 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     families = fam_of_kind[kind_code] if len(kinds) else np.zeros(0, dtype=np.int64)
     derived = np.isin(kinds, list(DERIVED_FROM))[kind_code] if len(kinds) else np.zeros(0, dtype=bool)
     rounds = 0
+    previous: np.ndarray | None = None
+    earned = np.zeros(graph.n_accounts, dtype=bool)
     for rounds in range(1, _MAX_ROUNDS + 1):
         sizes = np.bincount(labels)
         in_group = sizes[labels] >= 2
-        earned = _earned(graph, wobs, labels, families, derived, settings)
+        # Whether an account has earned its place depends only on its cluster's member set,
+        # so only clusters that changed since the last round are evaluated again.
+        dirty = in_group & ~_unchanged(previous, labels) if previous is not None else in_group
+        earned = np.where(dirty, _earned(graph, wobs, labels, families, derived, settings, active=dirty), earned)
+        previous = labels
         core = in_group & earned
         peeled = in_group & ~core
         touched[peeled] = labels[peeled]  # in the numbering of this round; _follow maps it forward
