@@ -108,16 +108,17 @@ def suspicion(features: pd.DataFrame) -> np.ndarray:
 
 def _hallmarks(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray, k: int) -> dict[str, np.ndarray]:
     """Share of each cluster's members showing each hallmark of :data:`HALLMARKS`."""
-    value = graph.values[graph.dst - graph.n_accounts]
-    lab = labels[graph.src]
-    key = value.astype(np.int64) * k + lab
-    _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
-    members = counts[inv]
+    node = graph.dst - graph.n_accounts
+    value = graph.values[node]
+    codes, uniques = pd.factorize(value.astype(np.int64) * k + labels[graph.src], sort=False)
+    members = np.bincount(codes, minlength=len(uniques))[codes]
     exclusive = (members >= MIN_SHARED_BY) & (members / wobs.degree[value] >= 0.5)
     size = np.bincount(labels, minlength=k).astype(float)
+    # kinds compared once per value node, not once per edge
+    node_kind = wobs.value_kind[graph.values]
     out = {}
     for name, kinds in HALLMARKS.items():
-        hit = exclusive & np.isin(wobs.value_kind[value], kinds)
+        hit = exclusive & np.isin(node_kind, kinds)[node]
         accounts = np.unique(graph.src[hit])
         out[name] = np.bincount(labels[accounts], minlength=k) / np.maximum(size, 1.0)
     return out
