@@ -185,17 +185,14 @@ def _key_counts(key: np.ndarray) -> np.ndarray:
     return np.bincount(codes, minlength=len(uniques))[codes]
 
 
-def _exclusivity(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray) -> np.ndarray:
-    """Per edge (account a, value v): share of v's other carriers that are in a's cluster."""
-    lab = labels[graph.src]
-    value = graph.values[graph.dst - graph.n_accounts]
-    key = (graph.dst - graph.n_accounts).astype(np.int64) * (int(labels.max()) + 1) + lab
-    return (_key_counts(key) - 1) / (wobs.degree[value] - 1)
-
-
 def attachment(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray) -> np.ndarray:
-    """Return each account's evidence towards its own cluster: sum of w_v times the value's exclusivity."""
-    share = _exclusivity(graph, wobs, labels)
+    """Return each account's evidence towards its own cluster: sum of w_v times the value's exclusivity.
+
+    The exclusivity of edge (a, v) is the share of v's other carriers that are in a's cluster.
+    """
+    node = graph.dst - graph.n_accounts
+    key = node.astype(np.int64) * (int(labels.max()) + 1) + labels[graph.src]
+    share = (_key_counts(key) - 1) / (wobs.degree[graph.values[node]] - 1)
     return np.bincount(graph.src, weights=graph.weight * share, minlength=graph.n_accounts)
 
 
@@ -367,7 +364,7 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     labels = _canonical(community)
     touched = np.full(graph.n_accounts, -1, dtype=np.int64)
     kinds, kind_code = np.unique(wobs.value_kind[graph.values].astype(str), return_inverse=True)
-    fam_names, fam_of_kind = np.unique([family(k) for k in kinds], return_inverse=True)
+    _, fam_of_kind = np.unique([family(k) for k in kinds], return_inverse=True)
     families = fam_of_kind[kind_code] if len(kinds) else np.zeros(0, dtype=np.int64)
     derived = np.isin(kinds, list(DERIVED_FROM))[kind_code] if len(kinds) else np.zeros(0, dtype=bool)
     rounds = 0
@@ -390,7 +387,7 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
             if joined is None:
                 break
             new = _canonical(joined)
-        touched = _follow(touched, labels, new, peeled)
+        touched = _follow(touched, labels, new)
         labels = new
     att = attachment(graph, wobs, labels)
     sizes = np.bincount(labels)
@@ -399,7 +396,7 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     return Membership(labels, att, periphery, community, rounds)
 
 
-def _follow(touched: np.ndarray, old: np.ndarray, new: np.ndarray, peeled: np.ndarray) -> np.ndarray:
+def _follow(touched: np.ndarray, old: np.ndarray, new: np.ndarray) -> np.ndarray:
     """Map 'touched cluster' labels from the old numbering to the new one (largest surviving piece)."""
     out = touched.copy()
     has = touched >= 0
