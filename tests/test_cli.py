@@ -33,7 +33,8 @@ def test_unknown_output_suffix(tmp_path, small_obs, capsys) -> None:
     src = tmp_path / "obs.csv"
     small_obs.to_csv(src, index=False)
     assert main(["cluster", str(src), "-o", str(tmp_path / "x.xlsx")]) == 2
-    assert "suffix" not in capsys.readouterr().out
+    err = capsys.readouterr().err
+    assert "x.xlsx" in err and "end the name in .csv" in err
 
 
 def test_synth_then_evaluate_json(tmp_path, capsys) -> None:
