@@ -77,6 +77,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._arrays import unique_sorted
 from ._errors import IndicatorError, InputError, ParameterError
 from ._validation import check_number
 from .normalise import DERIVED_FROM, canonical_email, canonical_ip
@@ -979,7 +980,7 @@ def _account_table(assign: pd.DataFrame, table: pd.DataFrame, own: pd.DataFrame,
     multi = np.bincount(cluster, minlength=k)[cluster] >= 2 if n else np.zeros(0, dtype=bool)
     via = np.where(pd.isna(org), "", np.where(multi, "cluster", "self")).astype(object)
     matched = np.zeros(n, dtype=bool)
-    matched[np.unique(own["acc"].to_numpy(dtype=np.int64))] = True
+    matched[unique_sorted(own["acc"].to_numpy(dtype=np.int64))] = True
     # Accounts that matched themselves: their own evidence, where their cluster is left
     # unattributed or names another organisation (what is known of the account itself
     # outranks what is inferred through its cluster).
@@ -1025,7 +1026,7 @@ def _evidence_table(ind: pd.DataFrame, matches: pd.DataFrame, scored: pd.DataFra
 
 def _unmatched(ind: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
     hit = np.zeros(len(ind), dtype=bool)
-    hit[np.unique(matches["ind"].to_numpy(dtype=np.int64))] = True
+    hit[unique_sorted(matches["ind"].to_numpy(dtype=np.int64))] = True
     u = ind[~hit]
     reason = np.where(u["kind"] == "account", "no such account in the observations",
                       np.where(u["mode"] == "cidr", "no observed address in the range",

@@ -38,6 +38,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from ._arrays import unique_sorted
 from ._errors import EngineError
 from .graph import BipartiteGraph
 from .normalise import DERIVED_FROM, family
@@ -308,7 +309,7 @@ def _rejoin(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarra
                                            graph.weight, k)
     ok = (counts >= settings.min_links) | (strongest >= settings.strong_link)
     own = link & (q >= 1.0) & (degree >= settings.exclusive_link)
-    extra = np.unique(graph.src[own].astype(np.int64) * k + target[own])
+    extra = unique_sorted(graph.src[own].astype(np.int64) * k + target[own])
     keys = np.concatenate((keys[ok], extra))
     score = np.concatenate((counts[ok], np.ones(len(extra), dtype=counts.dtype)))
     if not len(keys):

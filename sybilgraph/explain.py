@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._arrays import unique_sorted
 from .cluster import Membership
 from .graph import BipartiteGraph
 from .weights import WeightedObservations
@@ -119,7 +120,7 @@ def _hallmarks(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.nda
     out = {}
     for name, kinds in HALLMARKS.items():
         hit = exclusive & np.isin(node_kind, kinds)[node]
-        accounts = np.unique(graph.src[hit])
+        accounts = unique_sorted(graph.src[hit])
         out[name] = np.bincount(labels[accounts], minlength=k) / np.maximum(size, 1.0)
     return out
 

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from sybilgraph._arrays import unique_sorted
 from sybilgraph._errors import InputError, ParameterError
 
 __all__ = [
@@ -476,7 +477,7 @@ def evaluate(truth: pd.DataFrame, assignments: pd.DataFrame, *,
         "sybil_recall": sybil_recall,
         "benign_fp_rate": benign_fp,
         "clusters_for_90pct": clusters_90,
-        "n_true_teams": int(np.unique(entity_codes[fake]).size),
+        "n_true_teams": int(unique_sorted(entity_codes[fake]).size),
         "operator_purity": purity,
         "ari": ari,
         "nmi": nmi,

@@ -46,8 +46,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import unicodedata
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -58,6 +60,7 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from sybilgraph._arrays import unique_sorted
 from sybilgraph._errors import InputError, ParameterError
 
 __all__ = [
@@ -106,6 +109,7 @@ _ROWS_PER_BAND = 2  # LSH rows per band: 16 bands of 2 rows
 _HEAD_TOKENS = 192  # shingles come from the first 192 and the last 64 words
 _TAIL_TOKENS = 64
 _CHUNK = 16_384  # texts per chunk of normalisation and shingling
+_THREADS = max(1, min(4, os.cpu_count() or 1))  # threads normalising chunks
 _FILTER_SIZE = 1 << 20  # pre-filter of shingle look-ups (1 MB)
 _FILTER_MASK = np.uint32(_FILTER_SIZE - 1)
 _HASH_KEY_2 = "sybilgraph-tpl-2"  # second SipHash key: texts are told apart by 128 bits
@@ -587,7 +591,7 @@ def _learning_sample(candidates: np.ndarray, doc_hash: np.ndarray,
         chosen = pd_[rank < cap]
         if free_docs is not None and len(free_docs):
             chosen = np.concatenate([chosen, free_docs[np.isin(free_docs, candidates)]])
-        sample = np.unique(chosen)
+        sample = unique_sorted(chosen)
     else:
         sample = candidates
     if len(sample) > LEARNING_BUDGET:
@@ -709,8 +713,11 @@ def mine_templates(
     h1 = np.empty(n_raw, dtype=np.uint64)
     h2 = np.empty(n_raw, dtype=np.uint64)
     raw_empty = np.zeros(n_raw, dtype=bool)
-    for lo in range(0, n_raw, _CHUNK):
-        arr = _normalise_chunk(raw_uniques[lo:lo + _CHUNK])
+    # Arrow's regex kernels release the GIL, so two threads overlap one chunk's
+    # masking with the next chunk's Python case folding (map keeps chunk order).
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        normalised = list(pool.map(_normalise_chunk, (raw_uniques[lo:lo + _CHUNK] for lo in range(0, n_raw, _CHUNK))))
+    for lo, arr in zip(range(0, n_raw, _CHUNK), normalised):
         objs = arr.to_numpy(zero_copy_only=False)
         h1[lo:lo + len(arr)] = _hash_strings(objs)
         h2[lo:lo + len(arr)] = pd.util.hash_array(objs, hash_key=_HASH_KEY_2, categorize=False)
@@ -757,9 +764,9 @@ def mine_templates(
     pair_doc = pair_acct = free_docs = None
     if acct_codes is not None:
         has_acct = valid_rows & (acct_codes >= 0)
-        pairs = np.unique(acct_codes[has_acct] * max(n_docs, 1) + row_doc[has_acct])
+        pairs = unique_sorted(acct_codes[has_acct] * max(n_docs, 1) + row_doc[has_acct])
         pair_acct, pair_doc = pairs // max(n_docs, 1), pairs % max(n_docs, 1)
-        free_docs = np.unique(row_doc[valid_rows & (acct_codes < 0)])
+        free_docs = unique_sorted(row_doc[valid_rows & (acct_codes < 0)])
 
     # 2. learn and assign, in rounds over the texts left over
     label = np.full(n_docs, -1, dtype=np.int64)
@@ -832,7 +839,7 @@ def mine_templates(
     if acct_codes is not None:
         sent = acct_codes[valid_rows] >= 0
         n_acct = max(int(acct_codes.max()) + 1, 1) if len(acct_codes) else 1
-        senders = np.unique(row_group[sent] * n_acct + acct_codes[valid_rows][sent])
+        senders = unique_sorted(row_group[sent] * n_acct + acct_codes[valid_rows][sent])
         n_accounts_of = np.bincount(senders // n_acct, minlength=n_groups)
     used = np.flatnonzero(n_prompts_of > 0)
     table = pd.DataFrame({
