@@ -198,7 +198,8 @@ def attachment(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.nda
 
 
 def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np.ndarray, families: np.ndarray,
-                 derived: np.ndarray, weight: np.ndarray, n_targets: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 derived: np.ndarray, weight: np.ndarray, n_targets: int,
+                 strong_link: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Count independent links per (account, target cluster).
 
     Each distinct linking value is one link, except that a derived value (an
@@ -207,7 +208,8 @@ def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np
     network prefix is not evidence independent of the address inside it.
 
     Returns the (account, target) pairs as one int64 key ``account * n_targets + target``
-    (in no particular order), their link counts and their strongest link weight.
+    (in no particular order), their link counts and whether one of their links weighs at
+    least ``strong_link``.
     """
     width = int(families.max()) + 1 if len(families) else 1
     pair = src[link].astype(np.int64) * n_targets + target[link]
@@ -220,46 +222,68 @@ def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np
     der_keys = der_keys[~pd.Index(der_keys).isin(src_keys)]
     codes, keys = pd.factorize(np.concatenate((plain, der_keys // width)), sort=False)
     counts = np.bincount(codes, minlength=len(keys))
-    strongest = np.zeros(len(keys))
-    np.maximum.at(strongest, pd.Index(keys).get_indexer(pair), weight[link])
-    return keys, counts, strongest
+    strong = pd.Index(keys).isin(pd.unique(pair[weight[link] >= strong_link]))
+    return keys, counts, strong
 
 
-def _unchanged(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Per account: is its cluster under ``new`` the same set of accounts as some cluster under ``old``?"""
-    k_new = int(new.max()) + 1
-    lo = np.full(k_new, np.iinfo(np.int64).max, dtype=np.int64)
-    hi = np.full(k_new, -1, dtype=np.int64)
-    np.minimum.at(lo, new, old)
-    np.maximum.at(hi, new, old)
-    same = (lo == hi) & (np.bincount(new, minlength=k_new) == np.bincount(old)[np.maximum(lo, 0)])
-    return same[new]
+@dataclass(frozen=True)
+class _Edges:
+    """The graph's edges as the membership rounds read them, computed once.
 
-
-def _earned(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray, families: np.ndarray,
-            derived: np.ndarray, settings: Settings, *, active: np.ndarray | None = None) -> np.ndarray:
-    """Return whether each account of a cluster of two or more has earned its place in it.
-
-    Only edges of such accounts are counted: a singleton's count in its own
-    cluster is always 1, so its edges add nothing to anyone's exclusivity.
-    Singletons come back False. With ``active``, only the edges of those
-    accounts are counted and only their answers are meaningful; ``active``
-    must hold whole clusters.
+    Edges are sorted by account (as :func:`sybilgraph.graph.graph_edges` gives
+    them), so the edges of any set of accounts are found through ``indptr``.
     """
-    n = graph.n_accounts
+
+    src: np.ndarray
+    node: np.ndarray
+    """Value node of each edge, counted from 0."""
+    weight: np.ndarray
+    degree: np.ndarray
+    """Number of accounts carrying each edge's value."""
+    families: np.ndarray
+    """Family code of each value node (``ip`` and ``ip_prefix`` share one)."""
+    derived: np.ndarray
+    """Whether each value node is of a derived kind (``ip_prefix``, ``email_domain``)."""
+    indptr: np.ndarray
+
+    @classmethod
+    def of(cls, graph: BipartiteGraph, wobs: WeightedObservations) -> _Edges:
+        kinds, kind_code = np.unique(wobs.value_kind[graph.values].astype(str), return_inverse=True)
+        _, fam_of_kind = np.unique([family(k) for k in kinds], return_inverse=True)
+        families = fam_of_kind[kind_code] if len(kinds) else np.zeros(0, dtype=np.int64)
+        derived = np.isin(kinds, list(DERIVED_FROM))[kind_code] if len(kinds) else np.zeros(0, dtype=bool)
+        node = (graph.dst - graph.n_accounts).astype(np.int64)
+        indptr = np.zeros(graph.n_accounts + 1, dtype=np.int64)
+        np.cumsum(np.bincount(graph.src, minlength=graph.n_accounts), out=indptr[1:])
+        return cls(graph.src, node, graph.weight, wobs.degree[graph.values[node]], families, derived, indptr)
+
+    def of_accounts(self, accounts: np.ndarray) -> np.ndarray:
+        """Indices of the edges of ``accounts`` (sorted account indices), in edge order."""
+        starts = self.indptr[accounts]
+        lens = self.indptr[accounts + 1] - starts
+        total = int(lens.sum())
+        if total == len(self.src):
+            return np.arange(total)
+        offsets = np.repeat(starts - (np.cumsum(lens) - lens), lens)
+        return np.arange(total) + offsets
+
+
+def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settings) -> np.ndarray:
+    """Return whether each account of the edges ``idx`` has earned its place in its cluster.
+
+    ``idx`` must hold every edge of every member of the clusters it touches:
+    a value's exclusivity counts its carriers in the cluster among these
+    edges. Answers for accounts without edges in ``idx`` are False.
+    """
     k = int(labels.max()) + 1
-    grouped = np.bincount(labels, minlength=k)[labels[graph.src]] >= 2
-    if active is not None:
-        grouped &= active[graph.src]
-    src, dst, weight = graph.src[grouped], graph.dst[grouped], graph.weight[grouped]
-    node = dst - n
+    src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
     lab = labels[src]
-    degree = wobs.degree[graph.values[node]]
-    share = (_key_counts(node.astype(np.int64) * k + lab) - 1) / (degree - 1)
+    share = (_key_counts(node * k + lab) - 1) / (degree - 1)
     link = share >= settings.link_share
-    keys, counts, strongest = _link_counts(src, lab, node, link, families, derived, weight, k)
-    ok = (counts >= settings.min_links) | (strongest >= settings.strong_link)
-    earned = np.zeros(n, dtype=bool)
+    keys, counts, strong = _link_counts(src, lab, node, link, edges.families, edges.derived, weight, k,
+                                        settings.strong_link)
+    ok = (counts >= settings.min_links) | strong
+    earned = np.zeros(len(labels), dtype=bool)
     earned[keys[ok] // k] = True
     # A value nobody outside the cluster carries, shared by many of its members, is the
     # cluster's own (a team's template or device image), not a coincidence with strangers.
@@ -268,8 +292,7 @@ def _earned(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarra
     return earned
 
 
-def _rejoin(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray, families: np.ndarray,
-            derived: np.ndarray, settings: Settings) -> np.ndarray | None:
+def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
     """Let singletons join the cluster they earn membership in, if any.
 
     Leiden sometimes seats an account in a hub's community rather than with the
@@ -278,38 +301,37 @@ def _rejoin(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarra
     rule that keeps members in place (``min_links`` linking values, one strong
     link, or one value carried only by ``B`` and by at least
     ``exclusive_link`` accounts). Each value points at the cluster holding most
-    of its carriers. Returns new labels, or None when nobody joins.
+    of its carriers. Returns the accounts that join and their clusters, or
+    None when nobody joins.
     """
-    n = graph.n_accounts
     k = int(labels.max()) + 1
     size = np.bincount(labels, minlength=k)
-    single = size[labels[graph.src]] == 1
+    single = size[labels[edges.src]] == 1
     if not single.any():
         return None
-    node = graph.dst - n
+    node = edges.node
     grouped = ~single
     # for each value, the cluster (of 2+ accounts) holding most of its carriers
-    key = node[grouped].astype(np.int64) * k + labels[graph.src[grouped]]
+    key = node[grouped] * k + labels[edges.src[grouped]]
     uk, m = np.unique(key, return_counts=True)
     v_of, c_of = uk // k, uk % k
     order = np.lexsort((c_of, -m, v_of))
     v_of, c_of, m = v_of[order], c_of[order], m[order]
     first = np.concatenate(([True], v_of[1:] != v_of[:-1])) if len(v_of) else np.zeros(0, dtype=bool)
-    top = np.full(len(graph.values), -1, dtype=np.int64)
-    top_m = np.zeros(len(graph.values), dtype=np.int64)
+    top = np.full(len(edges.families), -1, dtype=np.int64)
+    top_m = np.zeros(len(edges.families), dtype=np.int64)
     top[v_of[first]] = c_of[first]
     top_m[v_of[first]] = m[first]
     target = top[node]
-    degree = wobs.degree[graph.values[node]]
-    q = top_m[node] / np.maximum(degree - 1, 1)
+    q = top_m[node] / np.maximum(edges.degree - 1, 1)
     link = single & (target >= 0) & (q >= settings.link_share)
     if not link.any():
         return None
-    keys, counts, strongest = _link_counts(graph.src, np.maximum(target, 0), node, link, families, derived,
-                                           graph.weight, k)
-    ok = (counts >= settings.min_links) | (strongest >= settings.strong_link)
-    own = link & (q >= 1.0) & (degree >= settings.exclusive_link)
-    extra = unique_sorted(graph.src[own].astype(np.int64) * k + target[own])
+    keys, counts, strong = _link_counts(edges.src, np.maximum(target, 0), node, link, edges.families,
+                                        edges.derived, edges.weight, k, settings.strong_link)
+    ok = (counts >= settings.min_links) | strong
+    own = link & (q >= 1.0) & (edges.degree >= settings.exclusive_link)
+    extra = unique_sorted(edges.src[own].astype(np.int64) * k + target[own])
     keys = np.concatenate((keys[ok], extra))
     score = np.concatenate((counts[ok], np.ones(len(extra), dtype=counts.dtype)))
     if not len(keys):
@@ -318,22 +340,24 @@ def _rejoin(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarra
     best = np.lexsort((tgt, -score, acc))
     acc, tgt = acc[best], tgt[best]
     first_acc = np.concatenate(([True], acc[1:] != acc[:-1]))
-    new = labels.copy()
-    new[acc[first_acc]] = tgt[first_acc]
-    return new
+    return acc[first_acc], tgt[first_acc]
 
 
-def _split(graph: BipartiteGraph, labels: np.ndarray, core: np.ndarray) -> np.ndarray:
-    """Relabel accounts by connected pieces of their cluster; non-core accounts become singletons."""
-    n_acc = graph.n_accounts
-    keep = core[graph.src]
-    src = graph.src[keep]
-    key = (graph.dst[keep] - n_acc).astype(np.int64) * (int(labels.max()) + 1) + labels[src]
-    pair, _ = pd.factorize(key, sort=False)
-    n = n_acc + (int(pair.max()) + 1 if len(pair) else 0)
-    adj = sp.coo_matrix((np.ones(len(src), dtype=np.int8), (src, n_acc + pair)), shape=(n, n)).tocsr()
+def _pieces(edges: _Edges, idx: np.ndarray, accounts: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Connected piece of each of ``accounts`` within its cluster, through the values in ``idx``.
+
+    Two accounts of one cluster are in one piece when a chain of values that
+    members of the cluster share joins them. ``idx`` holds the edges of
+    ``accounts`` (and of no one else). Returns one piece number per account
+    (0 .. pieces-1), in no particular order.
+    """
+    n = len(accounts)
+    local = np.searchsorted(accounts, edges.src[idx])
+    pair, _ = pd.factorize(edges.node[idx] * (int(labels.max()) + 1) + labels[edges.src[idx]], sort=False)
+    m = n + (int(pair.max()) + 1 if len(pair) else 0)
+    adj = sp.coo_matrix((np.ones(len(idx), dtype=np.int8), (local, n + pair)), shape=(m, m)).tocsr()
     _, comp = connected_components(adj, directed=False)
-    return comp[:n_acc].astype(np.int64)
+    return comp[:n].astype(np.int64)
 
 
 def _canonical(labels: np.ndarray) -> np.ndarray:
@@ -356,65 +380,87 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     community : ndarray of int64
         Leiden community of each account.
     settings : Settings
-        Uses ``min_links``, ``link_share`` and ``strong_link``.
+        Uses ``min_links``, ``link_share``, ``strong_link`` and ``exclusive_link``.
 
     Returns
     -------
     Membership
+
+    Notes
+    -----
+    Whether an account has earned its place depends only on the member set of
+    its cluster, so each round looks only at the clusters that changed in the
+    previous one (and at their edges): the cost of a round follows what moved,
+    not the size of the graph. The first round looks at every cluster.
     """
-    labels = _canonical(community)
-    touched = np.full(graph.n_accounts, -1, dtype=np.int64)
-    kinds, kind_code = np.unique(wobs.value_kind[graph.values].astype(str), return_inverse=True)
-    _, fam_of_kind = np.unique([family(k) for k in kinds], return_inverse=True)
-    families = fam_of_kind[kind_code] if len(kinds) else np.zeros(0, dtype=np.int64)
-    derived = np.isin(kinds, list(DERIVED_FROM))[kind_code] if len(kinds) else np.zeros(0, dtype=bool)
+    n = graph.n_accounts
+    edges = _Edges.of(graph, wobs)
+    labels = pd.factorize(community, sort=False)[0].astype(np.int64)  # working ids; canonical at the end
+    next_id = int(labels.max()) + 1 if n else 0
+    dirty = np.ones(next_id, dtype=bool)  # clusters to evaluate in this round
+    forward: dict[int, int] = {}  # split cluster -> its largest piece of two or more (-1: none)
+    touched = np.full(n, -1, dtype=np.int64)
     rounds = 0
-    previous: np.ndarray | None = None
-    earned = np.zeros(graph.n_accounts, dtype=bool)
     for rounds in range(1, _MAX_ROUNDS + 1):
-        sizes = np.bincount(labels)
-        in_group = sizes[labels] >= 2
-        # Whether an account has earned its place depends only on its cluster's member set,
-        # so only clusters that changed since the last round are evaluated again.
-        dirty = in_group & ~_unchanged(previous, labels) if previous is not None else in_group
-        earned = np.where(dirty, _earned(graph, wobs, labels, families, derived, settings, active=dirty), earned)
-        previous = labels
-        core = in_group & earned
-        peeled = in_group & ~core
-        touched[peeled] = labels[peeled]  # in the numbering of this round; _follow maps it forward
-        new = _canonical(_split(graph, labels, core))
-        if np.array_equal(new, labels):
-            joined = _rejoin(graph, wobs, labels, families, derived, settings)
+        size = np.bincount(labels, minlength=next_id)
+        acc = np.flatnonzero(dirty[labels] & (size[labels] >= 2))
+        earned = _earned(edges, edges.of_accounts(acc), labels, settings)
+        peeled = acc[~earned[acc]]
+        # Clusters to cut into connected pieces: those that lost members (every cluster in round 1).
+        hit = np.zeros(next_id, dtype=bool)
+        hit[labels[peeled] if rounds > 1 else labels[acc]] = True
+        touched[peeled] = labels[peeled]
+        keep = acc[hit[labels[acc]] & earned[acc]]
+        old = labels[keep]
+        piece = _pieces(edges, edges.of_accounts(keep), keep, labels)
+        labels[peeled] = next_id + np.arange(len(peeled))
+        next_id += len(peeled)
+        n_pieces = int(piece.max()) + 1 if len(piece) else 0
+        piece_size = np.bincount(piece, minlength=n_pieces)
+        piece_old = np.zeros(n_pieces, dtype=np.int64)
+        piece_old[piece] = old
+        same = piece_size == size[piece_old]  # the piece is its whole old cluster: nothing changed
+        if not len(peeled) and same.all():
+            joined = _rejoin(edges, labels, settings)
             if joined is None:
                 break
-            new = _canonical(joined)
-        touched = _follow(touched, labels, new)
-        labels = new
-    att = attachment(graph, wobs, labels)
-    sizes = np.bincount(labels)
-    att[sizes[labels] < 2] = 0.0
-    periphery = np.where(sizes[labels] < 2, touched, -1)
-    return Membership(labels, att, periphery, community, rounds)
-
-
-def _follow(touched: np.ndarray, old: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Map 'touched cluster' labels from the old numbering to the new one (largest surviving piece)."""
-    out = touched.copy()
-    has = touched >= 0
-    if not has.any():
-        return out
-    sizes_new = np.bincount(new)
-    alive = sizes_new[new] >= 2
-    # For every old cluster, the new cluster holding most of its surviving members.
-    best = np.full(int(old.max()) + 1, -1, dtype=np.int64)
-    if alive.any():
-        k_new = int(new.max()) + 1
-        codes, uniq = pd.factorize(old[alive].astype(np.int64) * k_new + new[alive], sort=False)
-        counts = np.bincount(codes, minlength=len(uniq))
-        pair_rows = np.column_stack((uniq // k_new, uniq % k_new))
-        order = np.lexsort((pair_rows[:, 1], -counts, pair_rows[:, 0]))
-        pr = pair_rows[order]
-        firsts = np.concatenate(([True], pr[1:, 0] != pr[:-1, 0]))
-        best[pr[firsts, 0]] = pr[firsts, 1]
-    out[has] = best[touched[has]]
-    return out
+            joiners, targets = joined
+            labels[joiners] = targets
+            dirty = np.zeros(next_id, dtype=bool)
+            dirty[targets] = True
+            continue
+        new_id = np.where(same, piece_old, next_id + np.arange(n_pieces))
+        labels[keep] = new_id[piece]
+        next_id += n_pieces
+        # The largest piece (ties: the one with the smallest account) carries the old cluster on.
+        first = np.full(n_pieces, n, dtype=np.int64)
+        np.minimum.at(first, piece, keep)
+        order = np.lexsort((first, -piece_size, piece_old))
+        lead = order[np.r_[True, piece_old[order][1:] != piece_old[order][:-1]]] if n_pieces else order
+        for c in np.flatnonzero(hit):
+            forward[int(c)] = -1  # unless a piece of two or more is left, below
+        for c, p in zip(piece_old[lead].tolist(), lead.tolist()):
+            if same[p]:
+                del forward[c]
+            elif piece_size[p] >= 2:
+                forward[c] = int(new_id[p])
+        dirty = np.zeros(next_id, dtype=bool)
+        dirty[new_id[~same]] = True
+    size = np.bincount(labels, minlength=next_id)
+    canonical = _canonical(labels)
+    canonical_of = np.full(next_id, -1, dtype=np.int64)
+    canonical_of[labels] = canonical
+    final_sizes = np.bincount(canonical)
+    att = attachment(graph, wobs, canonical)
+    alone = final_sizes[canonical] < 2
+    att[alone] = 0.0
+    periphery = np.full(n, -1, dtype=np.int64)
+    peripheral = np.flatnonzero(alone & (touched >= 0))
+    ids, inverse = np.unique(touched[peripheral], return_inverse=True)
+    heir = np.empty(len(ids), dtype=np.int64)
+    for i, c in enumerate(ids.tolist()):
+        while c >= 0 and c in forward:
+            c = forward[c]
+        heir[i] = canonical_of[c] if c >= 0 and size[c] >= 2 else -1
+    periphery[peripheral] = heir[inverse]
+    return Membership(canonical, att, periphery, community, rounds)
