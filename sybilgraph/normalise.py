@@ -34,16 +34,15 @@ from __future__ import annotations
 import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterator, cast
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._errors import InputError
 from ._report import Report
-from .ingest import THREADS, WHITESPACE, Encoded, combine_codes, compact_codes, encode_text, first_of_repeats, sort_codes
+from .ingest import THREADS, WHITESPACE, Encoded, combine_codes, compact_codes, first_of_repeats, sort_codes
 from .settings import Settings
 
 __all__ = ["normalise_observations", "Normalised", "canonical_ip", "canonical_email", "ip_prefix", "DERIVED_FROM", "family"]
@@ -228,32 +227,32 @@ def normalise_encoded(obs: Encoded, settings: Settings, *, report: Report | None
         The rows :func:`normalise_observations` returns, in the same order.
     """
     report = report if report is not None else Report()
-    parts: list[_Part | pd.DataFrame] = []
+    parts: list[_Part] = []
     templates = None
-    made: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for kind, group in _groups(obs, made):
-        kind = str(kind)
+    for kind, group in _groups(obs):
         if kind == "ip":
-            ips = _by_distinct(cast(_Part, group), "ip", canonical_ip, report, "invalid IP addresses skipped")
+            ips = _by_distinct(group, "ip", canonical_ip, report, "invalid IP addresses skipped")
             parts.extend(ips)
             if settings.derive_ip_prefix and len(ips[-1]):
                 parts.append(_derive(ips[-1], "ip_prefix", ip_prefix))
         elif kind == "email":
-            emails = _by_distinct(cast(_Part, group), "email", canonical_email, report, "invalid e-mail addresses skipped")
+            emails = _by_distinct(group, "email", canonical_email, report, "invalid e-mail addresses skipped")
             parts.extend(emails)
             if settings.derive_email_domain and len(emails[-1]):
                 parts.append(_derive(emails[-1], "email_domain", _email_domain))
         elif kind == "prompt":
-            from .templates import mine_templates
+            from .templates import mine_templates_encoded
 
-            frame = cast(pd.DataFrame, group)
-            mined = mine_templates(frame["value"].to_numpy(dtype=object), frame["account_id"].to_numpy(dtype=object))
-            templates = mined.table
-            parts.append(frame.assign(kind="prompt_template", value=np.asarray(mined.template_ids, dtype=object)))
+            codes, texts = compact_codes(group.value, group.texts)
+            row_group, group_id, templates = mine_templates_encoded(codes, texts, group.account)
+            ok = row_group >= 0
+            report.add(_STAGE, "prompts empty after normalisation skipped", int((~ok).sum()),
+                       texts.take(pa.array(codes[~ok][:5], type=pa.int64())).to_pylist())
+            parts.append(_Part("prompt_template", group.account[ok], group.timestamp[ok], row_group[ok],
+                               pa.array(group_id, type=pa.large_string())))
         else:
             parts.append(group)
-    pieces = [piece for part in parts for piece in (_parts_of_frame(part, obs, made) if isinstance(part, pd.DataFrame) else [part])]
-    return _merge(pieces, obs.accounts, templates, report)
+    return _merge(parts, obs.accounts, templates, report)
 
 
 # --------------------------------------------------------------------------- parts
@@ -274,60 +273,12 @@ class _Part:
         return len(self.account)
 
 
-def _groups(obs: Encoded, made: dict[int, tuple[np.ndarray, np.ndarray]]) -> Iterator[tuple[str, "_Part | pd.DataFrame"]]:
-    """Rows of each kind in sorted order of kinds, as ``groupby("kind", sort=True)`` yields them.
-
-    The prompt miner (:mod:`sybilgraph.templates`) takes its group as a
-    DataFrame ``account_id, kind, value, timestamp`` with object columns and
-    the row numbers as index, as ``read_observations(...).groupby("kind")``
-    gives it; every other kind is a :class:`_Part`. ``made`` remembers the
-    rows and account column of each DataFrame handed out (see :func:`_parts_of_frame`).
-    """
+def _groups(obs: Encoded) -> Iterator[tuple[str, _Part]]:
+    """Rows of each kind, in sorted order of kinds."""
     for k, kind in enumerate(obs.kinds):
         rows = np.flatnonzero(obs.kind == k)
-        if not len(rows):
-            continue
-        if kind != "prompt":
-            yield kind, _Part(kind, obs.account[rows], obs.timestamp[rows], obs.value[rows], obs.values)
-            continue
-        acc = obs.accounts.take(pa.array(obs.account[rows], type=pa.int64())).to_numpy(zero_copy_only=False)
-        val = obs.values.take(pa.array(obs.value[rows], type=pa.int64())).to_numpy(zero_copy_only=False)
-        frame = pd.DataFrame(
-            {
-                "account_id": pd.Series(acc, index=rows, dtype=object),
-                "kind": pd.Series(np.full(len(rows), kind, dtype=object), index=rows, dtype=object),
-                "value": pd.Series(val, index=rows, dtype=object),
-                "timestamp": pd.Series(obs.timestamp[rows], index=rows),
-            }
-        )
-        made[k] = (rows, acc)
-        yield kind, frame
-
-
-def _parts_of_frame(frame: pd.DataFrame, obs: Encoded, made: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[_Part]:
-    """Encode a DataFrame part (``account_id, kind, value, timestamp``); rows with a missing entry are left out."""
-    accounts = frame["account_id"].to_numpy(dtype=object)
-    account = None
-    for rows, acc in made.values():
-        # A part that kept the rows and accounts of a group handed out by _groups: its account codes are known.
-        if len(rows) == len(frame) and np.array_equal(frame.index.to_numpy(), rows) and np.array_equal(accounts, acc):
-            account = obs.account[rows]
-            break
-    if account is None:
-        found = pc.index_in(pa.array(accounts, type=pa.large_string(), from_pandas=True), value_set=obs.accounts)
-        account = found.to_numpy(zero_copy_only=False)
-        account = np.where(np.isnan(account), -1, account).astype(np.int64) if found.null_count else account.astype(np.int64)
-    value, texts = pd.factorize(frame["value"].to_numpy(dtype=object))
-    kind_code, kinds = pd.factorize(frame["kind"].to_numpy(dtype=object))
-    ok = (account >= 0) & (value >= 0) & (kind_code >= 0)
-    ts = frame["timestamp"].to_numpy(dtype=np.float64)
-    texts = pa.array(np.asarray(texts, dtype=object), type=pa.large_string())
-    value = value.astype(np.int64)
-    if len(kinds) <= 1:
-        return [_Part(str(kinds[0]) if len(kinds) else "", account[ok], ts[ok], value[ok], texts)]
-    # A part of several kinds (never made here): split it by kind, keeping the order of rows within a kind.
-    return [_Part(str(name), account[ok & (kind_code == k)], ts[ok & (kind_code == k)], value[ok & (kind_code == k)], texts)
-            for k, name in sorted(enumerate(kinds), key=lambda item: str(item[1]))]
+        if len(rows):
+            yield str(kind), _Part(str(kind), obs.account[rows], obs.timestamp[rows], obs.value[rows], obs.values)
 
 
 def _by_distinct(

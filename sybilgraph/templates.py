@@ -153,6 +153,7 @@ _MASKS: tuple[tuple[str, str], ...] = (
     (r"0(?:[.,]0)*", "<num>"),
 )
 _DIGITS = r"\p{Nd}+"
+_ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"  # what str.split() splits ASCII text on
 # punctuation trimmed from both ends of every space-separated word
 _PUNCTUATION = ("!\"#$%&'()*+,-./:;=?@[\\]^`{|}~"
                 "\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e\u2026\u2013\u2014\u2022\u00b7"
@@ -166,12 +167,24 @@ _PUNCTUATION = ("!\"#$%&'()*+,-./:;=?@[\\]^`{|}~"
 
 
 def _fold(text: str) -> str:
-    """NFKC, case fold and collapse whitespace (the part done in Python)."""
+    """NFKC, case fold and collapse whitespace (the reference; Arrow does it for ASCII texts)."""
     if text.isascii():
         text = text.lower()  # equals NFKC + casefold on ASCII
     else:
         text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     return " ".join(text.split())
+
+
+def _fold_arrow(texts: pa.Array) -> pa.Array:
+    """:func:`_fold` of every text: in Arrow for ASCII texts, in Python for the others."""
+    # On ASCII, NFKC + casefold is lower-casing, and str.split() splits on these characters.
+    folded = pc.utf8_trim(pc.replace_substring_regex(pc.ascii_lower(texts), pattern=_ASCII_SPACE, replacement=" "),
+                          characters=" ")
+    other = pc.invert(pc.string_is_ascii(texts))
+    if not pc.any(other).as_py():
+        return folded
+    rest = pa.array([_fold(t) for t in texts.filter(other).to_pylist()], type=pa.string())
+    return pc.replace_with_mask(folded, other, rest)
 
 
 def _mask(folded: pa.Array) -> pa.Array:
@@ -183,9 +196,7 @@ def _mask(folded: pa.Array) -> pa.Array:
 
 
 def _normalise_chunk(texts: Sequence[str] | np.ndarray) -> pa.Array:
-    folded = np.empty(len(texts), dtype=object)
-    folded[:] = [_fold(t) for t in texts]
-    return _mask(pa.array(folded, type=pa.string()))
+    return _mask(_fold_arrow(pa.array(np.asarray(texts, dtype=object), type=pa.string())))
 
 
 def normalise_prompt(text: str) -> str:
@@ -706,6 +717,67 @@ def mine_templates(
         raise InputError(f"mine_templates expects texts to hold str values or missing values. "
                          f"Got {type(v).__name__} {v!r} at row {row}.")
 
+    row_group, group_id, table = _mine(raw_codes, pa.array(raw_uniques, type=pa.string()), acct_codes, thr, cap,
+                                       int(seed))
+    template_ids = np.full(n, None, dtype=object)
+    has = row_group >= 0
+    template_ids[has] = group_id[row_group[has]]
+    return Templates(template_ids=template_ids, table=table)
+
+
+def mine_templates_encoded(
+    text_codes: np.ndarray,
+    texts: pa.Array,
+    account_codes: np.ndarray | None = None,
+    *,
+    threshold: float = 0.4,
+    max_prompts_per_account: int = 1000,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """:func:`mine_templates` on integer codes, as the pipeline holds its prompts.
+
+    Parameters
+    ----------
+    text_codes : ndarray of int64
+        Row ``i`` sent the prompt ``texts[text_codes[i]]``; -1 is a missing prompt.
+    texts : pyarrow string array
+        Distinct prompt texts, no nulls among those ``text_codes`` refers to.
+    account_codes : ndarray of int64, optional
+        Account of each row (-1: none), as ``accounts`` of :func:`mine_templates`.
+    threshold, max_prompts_per_account, seed
+        As in :func:`mine_templates`.
+
+    Returns
+    -------
+    row_group : ndarray of int64
+        Group of each row (a template or a text that fits none), -1 for a
+        missing or empty prompt.
+    group_id : ndarray of str
+        Id of each group (``row_group`` indexes it).
+    table : DataFrame
+        As ``Templates.table``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> tpl = "Write a complete Python implementation for: {}. Include unit tests and a README."
+    >>> texts = pa.array([tpl.format(t) for t in ["sorting", "parsing JSON files", "a web crawler"]] + ["Hi"])
+    >>> rows, ids, table = mine_templates_encoded(np.array([0, 1, 2, 3, -1]), texts)
+    >>> len(set(ids[rows[:3]])), int(rows[4])
+    (1, -1)
+    """
+    thr = _check_params(threshold, max_prompts_per_account, seed)
+    codes = np.asarray(text_codes, dtype=np.int64)
+    if account_codes is not None and len(account_codes) != len(codes):
+        raise InputError(f"mine_templates_encoded expects account_codes to be aligned with text_codes. "
+                         f"Got {len(account_codes)} account codes for {len(codes)} rows.")
+    acct = None if account_codes is None else np.asarray(account_codes, dtype=np.int64)
+    return _mine(codes, texts, acct, thr, int(max_prompts_per_account), int(seed))
+
+
+def _mine(raw_codes: np.ndarray, raw_uniques: pa.Array, acct_codes: np.ndarray | None, thr: float, cap: int,
+          seed: int) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """The miner behind :func:`mine_templates` and :func:`mine_templates_encoded` (see their Returns)."""
     # 1. normalise every distinct raw text, then deduplicate normalised texts
     #    (by a 128-bit hash; texts are numbered in hash order)
     n_raw = len(raw_uniques)
@@ -713,8 +785,8 @@ def mine_templates(
     h1 = np.empty(n_raw, dtype=np.uint64)
     h2 = np.empty(n_raw, dtype=np.uint64)
     raw_empty = np.zeros(n_raw, dtype=bool)
-    # Arrow's regex kernels release the GIL, so two threads overlap one chunk's
-    # masking with the next chunk's Python case folding (map keeps chunk order).
+    # Arrow's kernels release the GIL, so chunks are normalised on several threads
+    # (map keeps chunk order).
     with ThreadPoolExecutor(max_workers=_THREADS) as pool:
         normalised = list(pool.map(_normalise_chunk, (raw_uniques[lo:lo + _CHUNK] for lo in range(0, n_raw, _CHUNK))))
     for lo, arr in zip(range(0, n_raw, _CHUNK), normalised):
@@ -829,17 +901,17 @@ def mine_templates(
         group_rep[n_labels + lo:n_labels + lo + len(part)] = part
         group_id[n_labels + lo:n_labels + lo + len(part)] = [_template_id(t) for t in part]
 
-    template_ids = np.full(n, None, dtype=object)
-    row_group = group[row_doc[valid_rows]]
-    template_ids[valid_rows] = group_id[row_group]
+    row_group = np.full(len(row_doc), -1, dtype=np.int64)
+    row_group[valid_rows] = group[row_doc[valid_rows]]
+    valid_group = row_group[valid_rows]
 
     # 4. table
-    n_prompts_of = np.bincount(row_group, minlength=n_groups)
+    n_prompts_of = np.bincount(valid_group, minlength=n_groups)
     n_accounts_of = np.zeros(n_groups, dtype=np.int64)
     if acct_codes is not None:
         sent = acct_codes[valid_rows] >= 0
         n_acct = max(int(acct_codes.max()) + 1, 1) if len(acct_codes) else 1
-        senders = unique_sorted(row_group[sent] * n_acct + acct_codes[valid_rows][sent])
+        senders = unique_sorted(valid_group[sent] * n_acct + acct_codes[valid_rows][sent])
         n_accounts_of = np.bincount(senders // n_acct, minlength=n_groups)
     used = np.flatnonzero(n_prompts_of > 0)
     table = pd.DataFrame({
@@ -850,4 +922,4 @@ def mine_templates(
     })
     table = table.sort_values(["n_prompts", "template_id"], ascending=[False, True],
                               kind="stable").reset_index(drop=True)
-    return Templates(template_ids=template_ids, table=table)
+    return row_group, group_id, table

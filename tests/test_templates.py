@@ -401,3 +401,15 @@ def test_input_validation() -> None:
     with pytest.raises(ParameterError):  # ParameterError is also a ValueError
         mine_templates(CORPUS[:5], threshold=0)
     assert issubclass(ParameterError, ValueError) and issubclass(InputError, ValueError)
+
+
+_ASCII_AND_SPACES = st.text(alphabet=st.sampled_from(list("aZ 09.\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x00")), max_size=30)
+
+
+@given(st.lists(st.one_of(_ASCII_AND_SPACES, st.text(max_size=30)), max_size=20))
+def test_arrow_fold_equals_python_fold(texts: list[str]) -> None:
+    # ASCII texts are folded by Arrow kernels, the others in Python: both must equal the reference.
+    import pyarrow as pa
+
+    got = templates._fold_arrow(pa.array(texts, type=pa.string())).to_pylist()
+    assert got == [templates._fold(t) for t in texts]
