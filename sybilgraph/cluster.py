@@ -94,11 +94,13 @@ def leiden_communities(graph: BipartiteGraph, accounts: np.ndarray, settings: Se
 
     Notes
     -----
-    With ``n_iterations=-1`` one Leiden iteration at a time is run from the
-    previous partition until an iteration raises the quality by no more than
-    ``tolerance`` (relative; at most :data:`MAX_ITERATIONS` iterations). igraph's own ``n_iterations=-1`` waits for
-    the membership to stop changing, which never happens on some graphs with
-    tied moves (a 5-node path, for one), so it is not used.
+    Iterations are run one at a time, each from the previous partition
+    (``n_iterations`` of them, 2 by default). With ``n_iterations=-1`` they go
+    on until an iteration raises the quality by no more than ``tolerance``
+    (relative; at most :data:`MAX_ITERATIONS` iterations). igraph's own
+    ``n_iterations=-1`` waits for the membership to stop changing, which never
+    happens on some graphs with tied moves (a 5-node path, for one), so it is
+    not used.
 
     igraph's ``community_leiden`` draws from a process-wide generator; it is
     given a private :class:`random.Random` seeded per component and the
