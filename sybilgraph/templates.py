@@ -48,7 +48,8 @@ import hashlib
 import math
 import os
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -195,8 +196,10 @@ def _mask(folded: pa.Array) -> pa.Array:
     return out
 
 
-def _normalise_chunk(texts: Sequence[str] | np.ndarray) -> pa.Array:
-    return _mask(_fold_arrow(pa.array(np.asarray(texts, dtype=object), type=pa.string())))
+def _normalise_chunk(texts: Sequence[str] | np.ndarray | pa.Array) -> pa.Array:
+    if not isinstance(texts, pa.Array):
+        texts = pa.array(np.asarray(texts, dtype=object), type=pa.string())
+    return _mask(_fold_arrow(texts))
 
 
 def normalise_prompt(text: str) -> str:
@@ -574,6 +577,23 @@ def _as_objects(values: object, name: str) -> np.ndarray:
     return arr
 
 
+def _threaded(func: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+              items: list[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``map(func, items)`` on :data:`_THREADS` threads, in order, at most two results ahead per thread.
+
+    Shingling is Arrow and NumPy work that mostly runs without the GIL; the
+    bounded look-ahead keeps only a few chunks' shingles in memory.
+    """
+    ahead = 2 * _THREADS
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        pending = deque(pool.submit(func, item) for item in items[:ahead])
+        for nxt in items[ahead:] + [None] * min(ahead, len(items)):
+            result = pending.popleft().result()
+            if nxt is not None:
+                pending.append(pool.submit(func, nxt))
+            yield result
+
+
 def _learning_keys(texts_of: Callable[[np.ndarray], pa.Array], which: np.ndarray) -> np.ndarray:
     """``shingle << 32 | position in which`` for every shingle of the texts ``which``."""
     parts: list[np.ndarray] = [np.empty(0, np.uint64)]
@@ -591,12 +611,13 @@ def _learning_sample(candidates: np.ndarray, doc_hash: np.ndarray,
     With accounts, each account contributes its ``cap`` distinct texts of
     smallest hash; texts sent only without an account are all eligible. The
     result is cut to the :data:`LEARNING_BUDGET` texts of smallest hash.
+    The pairs ``(pair_acct, pair_doc)`` must be sorted by account, then by
+    hash: documents are numbered in hash order, so sorting the pairs by
+    ``(account, document)`` does it.
     """
     if pair_doc is not None and pair_acct is not None:
         in_cand = np.isin(pair_doc, candidates)
         pd_, pa_ = pair_doc[in_cand], pair_acct[in_cand]
-        order = np.lexsort((doc_hash[pd_], pa_))
-        pd_, pa_ = pd_[order], pa_[order]
         run = _run_starts(pa_)
         rank = np.arange(len(pa_)) - np.repeat(run, np.diff(np.r_[run, len(pa_)]))
         chosen = pd_[rank < cap]
@@ -861,9 +882,8 @@ def _mine(raw_codes: np.ndarray, raw_uniques: pa.Array, acct_codes: np.ndarray |
             len(sample), model, thr, table)
         del keys
         rest = unassigned[~np.isin(unassigned, sample, assume_unique=True)]
-        for lo in range(0, len(rest), _CHUNK):
-            which = rest[lo:lo + _CHUNK]
-            f, d = _shingles(texts_of(which))
+        batches = [rest[lo:lo + _CHUNK] for lo in range(0, len(rest), _CHUNK)]
+        for which, (f, d) in zip(batches, _threaded(lambda w: _shingles(texts_of(w)), batches)):
             got[which], score[which] = _assign(f, d, len(which), model, thr, table)
         got = got[unassigned]
         hit = got >= 0
