@@ -188,17 +188,6 @@ def _key_counts(key: np.ndarray) -> np.ndarray:
     return np.bincount(codes, minlength=len(uniques))[codes]
 
 
-def attachment(graph: BipartiteGraph, wobs: WeightedObservations, labels: np.ndarray) -> np.ndarray:
-    """Return each account's evidence towards its own cluster: sum of w_v times the value's exclusivity.
-
-    The exclusivity of edge (a, v) is the share of v's other carriers that are in a's cluster.
-    """
-    node = graph.dst - graph.n_accounts
-    key = node.astype(np.int64) * (int(labels.max()) + 1) + labels[graph.src]
-    share = (_key_counts(key) - 1) / (wobs.degree[graph.values[node]] - 1)
-    return np.bincount(graph.src, weights=graph.weight * share, minlength=graph.n_accounts)
-
-
 def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np.ndarray, families: np.ndarray,
                  derived: np.ndarray, weight: np.ndarray, n_targets: int,
                  strong_link: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -345,6 +334,20 @@ def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.n
     return acc[first_acc], tgt[first_acc]
 
 
+def _attachment(edges: _Edges, labels: np.ndarray) -> np.ndarray:
+    """Each account's evidence towards its own cluster: the sum of w_v times the value's exclusivity.
+
+    The exclusivity of edge (a, v) is the share of v's other carriers that are
+    in a's cluster. Singletons get 0; only members' edges are counted, which
+    is exact, since only a cluster's members carry values into it.
+    """
+    grouped = np.flatnonzero(np.bincount(labels)[labels] >= 2)
+    idx = edges.of_accounts(grouped)
+    src = edges.src[idx]
+    share = (_key_counts(edges.node[idx] * (int(labels.max()) + 1) + labels[src]) - 1) / (edges.degree[idx] - 1)
+    return np.bincount(src, weights=edges.weight[idx] * share, minlength=len(labels))
+
+
 def _pieces(edges: _Edges, idx: np.ndarray, accounts: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Connected piece of each of ``accounts`` within its cluster, through the values in ``idx``.
 
@@ -453,9 +456,8 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     canonical_of = np.full(next_id, -1, dtype=np.int64)
     canonical_of[labels] = canonical
     final_sizes = np.bincount(canonical)
-    att = attachment(graph, wobs, canonical)
+    att = _attachment(edges, canonical)
     alone = final_sizes[canonical] < 2
-    att[alone] = 0.0
     periphery = np.full(n, -1, dtype=np.int64)
     peripheral = np.flatnonzero(alone & (touched >= 0))
     ids, inverse = np.unique(touched[peripheral], return_inverse=True)
