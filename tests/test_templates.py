@@ -413,3 +413,22 @@ def test_arrow_fold_equals_python_fold(texts: list[str]) -> None:
 
     got = templates._fold_arrow(pa.array(texts, type=pa.string())).to_pylist()
     assert got == [templates._fold(t) for t in texts]
+
+
+def test_encoded_twin_agrees_with_mine_templates() -> None:
+    # The pipeline's path: integer codes into a table of distinct texts (in another order,
+    # with a text nobody sent), account codes, and a missing prompt.
+    import pyarrow as pa
+
+    texts = CORPUS + [None]
+    accounts = ACCOUNTS + ["user0"]
+    expected = mine_templates(texts, accounts, max_prompts_per_account=4)
+    distinct = sorted(set(CORPUS)) + ["never sent"]
+    code = {t: i for i, t in enumerate(distinct)}
+    account_codes = pd.factorize(pd.Series(accounts))[0]
+    rows, ids, table = templates.mine_templates_encoded(
+        np.array([code[t] if t is not None else -1 for t in texts]), pa.array(distinct, type=pa.large_string()),
+        account_codes, max_prompts_per_account=4)
+    got = [ids[r] if r >= 0 else None for r in rows]
+    assert got == list(expected.template_ids)
+    pd.testing.assert_frame_equal(table, expected.table)
