@@ -245,6 +245,11 @@ def read_encoded(
     elif ts is None:
         ts = np.full(n_rows, np.nan)
     keep = np.ones(n_rows, dtype=bool)
+    # Every account named on some row comes out, even when all its rows are skipped below
+    # (it is then a singleton with no evidence, counted by normalise's report).
+    named = np.zeros(len(accounts), dtype=bool)
+    named[account] = True
+    named &= ~_is_code_of(np.arange(len(accounts)), accounts, "")
     for name, codes, texts_ in (("account_id", account, accounts), ("kind", kind, kind_texts), ("value", value, values)):
         empty = _is_code_of(codes, texts_, "")
         report.add(
@@ -264,7 +269,8 @@ def read_encoded(
     report.add(_STAGE, "exact duplicate rows kept once", n - len(account))
     if len(account) == 0:
         raise EmptyInputError(_where(source) + "has no usable row left: every row lacked an account, kind or value (see the report).")
-    account, accounts = sort_codes(*compact_codes(account, accounts))
+    renumber = np.cumsum(named) - 1
+    account, accounts = sort_codes(renumber[account], accounts.filter(pa.array(named)))
     kind, kinds = _sort_small(*compact_codes(kind, kind_texts))
     value, values = compact_codes(value, values)
     return Encoded(account, accounts, kind, kinds, value, values, ts)

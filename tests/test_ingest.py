@@ -121,3 +121,18 @@ def test_from_wide() -> None:
     assert "empty cells" in str(report)
     with pytest.raises(InputError, match="pass account_col"):
         sg.from_wide(wide.rename(columns={"account_id": "user"}))
+
+
+def test_account_whose_every_row_is_skipped_still_comes_out() -> None:
+    # Each input account comes out exactly once, even when none of its rows is usable;
+    # a row without an account id has no account to return.
+    obs = pd.DataFrame({"account_id": ["a", "a", "b", "c", ""],
+                        "kind": ["ip", "", "payment", "payment", "ip"],
+                        "value": ["   ", "x", "card", "card", "10.0.0.1"]})
+    result = sg.cluster_accounts(obs)
+    assert sorted(result.assignments["account_id"]) == ["a", "b", "c"]
+    a = result.assignments.set_index("account_id")
+    assert a.loc["a", "cluster_size"] == 1 and a.loc["b", "cluster_id"] == a.loc["c", "cluster_id"]
+    notes = str(result.report)
+    assert "1 accounts had no usable value left" in notes and "'a'" in notes
+    assert "rows with an empty account_id skipped" in notes
