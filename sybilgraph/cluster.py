@@ -267,6 +267,11 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     edges. Answers for accounts without edges in ``idx`` are False.
     """
     k = int(labels.max()) + 1
+    size = np.bincount(labels, minlength=k)
+    # A value can link only when its cluster could hold link_share of its other carriers, so an
+    # edge from a cluster smaller than that (a household next to a hub) is left out: exact, and
+    # most hub edges go.
+    idx = idx[size[labels[edges.src[idx]]] - 1 >= settings.link_share * (edges.degree[idx] - 1)]
     src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
     lab = labels[src]
     share = (_key_counts(node * k + lab) - 1) / (degree - 1)
@@ -297,12 +302,14 @@ def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.n
     """
     k = int(labels.max()) + 1
     size = np.bincount(labels, minlength=k)
-    single = size[labels[edges.src]] == 1
-    if not single.any():
+    edge_size = size[labels[edges.src]]
+    alone = np.flatnonzero(edge_size == 1)  # the singletons' edges
+    if not len(alone):
         return None
     node = edges.node
-    grouped = ~single
-    # for each value, the cluster (of 2+ accounts) holding most of its carriers
+    # For each value, the cluster (of 2+ accounts) holding most of its carriers. Only a cluster
+    # that could hold link_share of them can link it, so smaller ones are not counted (exact).
+    grouped = (edge_size >= 2) & (edge_size >= settings.link_share * (edges.degree - 1))
     key = node[grouped] * k + labels[edges.src[grouped]]
     uk, m = np.unique(key, return_counts=True)
     v_of, c_of = uk // k, uk % k
@@ -313,16 +320,17 @@ def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.n
     top_m = np.zeros(len(edges.families), dtype=np.int64)
     top[v_of[first]] = c_of[first]
     top_m[v_of[first]] = m[first]
+    src, node, degree = edges.src[alone], node[alone], edges.degree[alone]
     target = top[node]
-    q = top_m[node] / np.maximum(edges.degree - 1, 1)
-    link = single & (target >= 0) & (q >= settings.link_share)
+    q = top_m[node] / np.maximum(degree - 1, 1)
+    link = (target >= 0) & (q >= settings.link_share)
     if not link.any():
         return None
-    keys, counts, strong = _link_counts(edges.src, np.maximum(target, 0), node, link, edges.families,
-                                        edges.derived, edges.weight, k, settings.strong_link)
+    keys, counts, strong = _link_counts(src, np.maximum(target, 0), node, link, edges.families,
+                                        edges.derived, edges.weight[alone], k, settings.strong_link)
     ok = (counts >= settings.min_links) | strong
-    own = link & (q >= 1.0) & (edges.degree >= settings.exclusive_link)
-    extra = unique_sorted(edges.src[own].astype(np.int64) * k + target[own])
+    own = link & (q >= 1.0) & (degree >= settings.exclusive_link)
+    extra = unique_sorted(src[own].astype(np.int64) * k + target[own])
     keys = np.concatenate((keys[ok], extra))
     score = np.concatenate((counts[ok], np.ones(len(extra), dtype=counts.dtype)))
     if not len(keys):
