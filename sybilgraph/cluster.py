@@ -450,13 +450,13 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
         np.minimum.at(first, piece, keep)
         order = np.lexsort((first, -piece_size, piece_old))
         lead = order[np.r_[True, piece_old[order][1:] != piece_old[order][:-1]]] if n_pieces else order
-        for c in np.flatnonzero(hit):
-            forward[int(c)] = -1  # unless a piece of two or more is left, below
-        for c, p in zip(piece_old[lead].tolist(), lead.tolist()):
+        for cut in np.flatnonzero(hit).tolist():
+            forward[cut] = -1  # unless a piece of two or more is left, below
+        for cut, p in zip(piece_old[lead].tolist(), lead.tolist()):
             if same[p]:
-                del forward[c]
+                del forward[cut]
             elif piece_size[p] >= 2:
-                forward[c] = int(new_id[p])
+                forward[cut] = int(new_id[p])
         dirty = np.zeros(next_id, dtype=bool)
         dirty[new_id[~same]] = True
     size = np.bincount(labels, minlength=next_id)
