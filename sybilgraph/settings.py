@@ -113,8 +113,8 @@ class Settings:
         leidenalg's default is also 2); -1 iterates until an iteration improves
         the quality by no more than ``tolerance``. On the synthetic scenarios
         (scale 1, seeds 0-4) 2 iterations and -1 give the same quality within
-        the spread between seeds, and at 1M accounts iterations 3 to 5 cost 17 s
-        and changed recall by 0.0000 (``docs/performance.md``).
+        the spread between seeds, and at 1M accounts iterations 3 to 5 cost 9 to
+        18 s more and changed recall by 0.0001 (``docs/performance.md``).
     tolerance : float, default 1e-4
         With ``n_iterations=-1``: relative quality gain below which Leiden
         counts as converged, >= 0; 0 iterates until no gain at all (at most
