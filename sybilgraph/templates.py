@@ -46,11 +46,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -63,6 +62,7 @@ from scipy.sparse.csgraph import connected_components
 
 from sybilgraph._arrays import unique_sorted
 from sybilgraph._errors import InputError, ParameterError
+from sybilgraph.ingest import THREADS
 
 __all__ = [
     "Templates",
@@ -110,7 +110,6 @@ _ROWS_PER_BAND = 2  # LSH rows per band: 16 bands of 2 rows
 _HEAD_TOKENS = 192  # shingles come from the first 192 and the last 64 words
 _TAIL_TOKENS = 64
 _CHUNK = 16_384  # texts per chunk of normalisation and shingling
-_THREADS = max(1, min(4, os.cpu_count() or 1))  # threads normalising chunks
 _FILTER_SIZE = 1 << 20  # pre-filter of shingle look-ups (1 MB)
 _FILTER_MASK = np.uint32(_FILTER_SIZE - 1)
 _HASH_KEY_2 = "sybilgraph-tpl-2"  # second SipHash key: texts are told apart by 128 bits
@@ -579,19 +578,19 @@ def _as_objects(values: object, name: str) -> np.ndarray:
 
 def _threaded(func: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
               items: list[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``map(func, items)`` on :data:`_THREADS` threads, in order, at most two results ahead per thread.
+    """``map(func, items)`` on :data:`THREADS` threads, in order, at most two results ahead per thread.
 
     Shingling is Arrow and NumPy work that mostly runs without the GIL; the
     bounded look-ahead keeps only a few chunks' shingles in memory.
     """
-    ahead = 2 * _THREADS
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-        pending = deque(pool.submit(func, item) for item in items[:ahead])
-        for nxt in items[ahead:] + [None] * min(ahead, len(items)):
-            result = pending.popleft().result()
-            if nxt is not None:
-                pending.append(pool.submit(func, nxt))
-            yield result
+    pending: deque[Future[tuple[np.ndarray, np.ndarray]]] = deque()
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for item in items:
+            pending.append(pool.submit(func, item))
+            if len(pending) > 2 * THREADS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _learning_keys(texts_of: Callable[[np.ndarray], pa.Array], which: np.ndarray) -> np.ndarray:
@@ -808,7 +807,7 @@ def _mine(raw_codes: np.ndarray, raw_uniques: pa.Array, acct_codes: np.ndarray |
     raw_empty = np.zeros(n_raw, dtype=bool)
     # Arrow's kernels release the GIL, so chunks are normalised on several threads
     # (map keeps chunk order).
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
         normalised = list(pool.map(_normalise_chunk, (raw_uniques[lo:lo + _CHUNK] for lo in range(0, n_raw, _CHUNK))))
     for lo, arr in zip(range(0, n_raw, _CHUNK), normalised):
         objs = arr.to_numpy(zero_copy_only=False)
