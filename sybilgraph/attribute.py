@@ -81,7 +81,7 @@ from ._arrays import unique_sorted
 from ._errors import IndicatorError, InputError, ParameterError
 from ._validation import check_number
 from .normalise import DERIVED_FROM, canonical_email, canonical_ip
-from .results import ClusterResult, write_table
+from .results import ClusterResult
 from .weights import rarity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -465,8 +465,10 @@ def attribute_cli(args: "argparse.Namespace", result: ClusterResult) -> int:
 
     Writes ``account_id, cluster_id, organisation, confidence`` to
     ``args.output`` (``organisation`` empty where unattributed) and, with
-    ``--summary FILE``, the per-organisation table; prints the summary, the
-    unmatched indicators and the notes to stderr.
+    ``--summary FILE``, the per-organisation table — both together, each
+    whole or not at all, CSV cells neutralised as by
+    :func:`sybilgraph.write_table`; prints the summary, the unmatched
+    indicators and the notes to stderr, control characters escaped.
 
     Parameters
     ----------
@@ -484,18 +486,26 @@ def attribute_cli(args: "argparse.Namespace", result: ClusterResult) -> int:
     --------
     ``sybilgraph attribute observations.parquet --indicators indicators.csv -o attributed.csv --summary orgs.csv``
     """
+    import dataclasses
+
+    from ._write import printable, staged_writes
+
     att = attribute(result, args.indicators, exchanges=getattr(args, "exchanges", None))
     out = att.accounts[["account_id", "cluster_id", "organisation", "confidence"]].copy()
     out["organisation"] = out["organisation"].astype(object).where(out["organisation"].notna(), "")
     out["confidence"] = out["confidence"].round(4)
-    write_table(out, args.output)
-    if getattr(args, "summary", None):
-        write_table(att.organisations, args.summary)
-    print(att.summary(), file=sys.stderr)
+    with staged_writes() as staging:
+        staging.table(out, args.output)
+        if getattr(args, "summary", None):
+            staging.table(att.organisations, args.summary)
+    # Escape the names before the summary joins them into lines, so a name cannot forge a line.
+    orgs = att.organisations.copy()
+    orgs["organisation"] = orgs["organisation"].map(printable)
+    print(printable(dataclasses.replace(att, organisations=orgs).summary(), lines=True), file=sys.stderr)
     for row in att.unmatched.itertuples(index=False):
-        print(f"unmatched indicator: {row.organisation}, {row.kind}, {row.value} ({row.reason})", file=sys.stderr)
+        print(printable(f"unmatched indicator: {row.organisation}, {row.kind}, {row.value} ({row.reason})"), file=sys.stderr)
     for note in att.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(printable(f"note: {note}"), file=sys.stderr)
     return 0
 
 
