@@ -45,6 +45,11 @@ scored alone (``phi = 1``); it is attributed on that evidence when it reaches
 ``min_confidence`` and its cluster is unattributed, a single account, or
 attributed to another organisation.
 
+Before scoring, indicators too broad to be one organisation's (``0.0.0.0/0``,
+``gmail.com``: more than ``max_share`` of all accounts, or spread over the
+clusters like accounts at large) are ignored, listed in ``unmatched`` and named
+in a note; see :func:`attribute`.
+
 Examples
 --------
 >>> import pandas as pd, sybilgraph as sg
