@@ -295,23 +295,21 @@ def attribute(
     match, are not errors: they are listed in ``unmatched`` and ``notes``.
 
     *Too broad* indicators are ignored, listed in ``unmatched`` with the
-    reason and named in a note: ``0.0.0.0/0`` or ``gmail.com`` would
+    reason and named in a note: ``0.0.0.0/0`` and ``gmail.com`` would
     otherwise corroborate each other in thousands of unrelated clusters and
-    hand their accounts to one organisation. An indicator is too broad when
-    it matches more than ``max_share`` of all accounts, or when it is a hub
-    by the clustering's own measure: the *effective number of clusters* of a
-    set of accounts ``S`` is ``|S|**2 / sum_C |S & C|**2`` (the inverse
-    Simpson index; a singleton is a cluster of one). An organisation's
-    indicator sits in the few clusters of its teams (effective number 2-8 on
-    the synthetic campaign); a public mail domain's accounts spread over the
-    clusters like accounts drawn at random, i.e. like all accounts do. An
-    indicator is a hub when it matches more accounts than the largest
-    cluster holds and its effective number of clusters reaches
-    ``hub_spread`` times that of all accounts (0.5: as spread as a random
-    sample of as many accounts as all accounts have effective clusters).
-    Indicators matching a single account, and all indicators when there are
-    fewer than three accounts, are never too broad. The tests cost one pass
-    over the matches.
+    hand their accounts to one organisation. An indicator matching two
+    accounts or more is too broad when it matches every account (of three or
+    more), or when it matches more accounts than the largest cluster holds
+    and either more than ``max_share`` of all accounts or is a *hub* by the
+    clustering's own measure. The *effective number of clusters* of a set of
+    accounts ``S`` is ``|S|**2 / sum_C |S & C|**2`` (the inverse Simpson
+    index; a singleton is a cluster of one). An organisation's indicator sits
+    in the few clusters of its teams; a public mail domain's accounts spread
+    over the clusters like accounts drawn at random. A hub's effective number
+    of clusters reaches ``hub_spread`` times that of all accounts (0.5: as
+    spread as a random sample of as many accounts as all accounts have
+    effective clusters). The tests cost one pass over the matches.
+
     Accounts that are not members of a cluster of two or more (periphery
     accounts, singletons) are attributed only on their own matches. See
     ``docs/attribution.md`` for the scoring and its reasoning.
