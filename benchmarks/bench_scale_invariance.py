@@ -12,7 +12,8 @@ the two partitions restricted to the small run's accounts:
 * the same restricted to the small run's operators (``*_op``) and to its
   benign accounts (``*_benign``);
 * ``joined_added`` — share of the small run's accounts whose cluster in the
-  embedded run also holds added accounts.
+  embedded run also holds added accounts (in the second table, by the kind of
+  the small run's group and split by the added accounts' role).
 
     python benchmarks/bench_scale_invariance.py                    # 0.1 -> 1 and 8
     python benchmarks/bench_scale_invariance.py --quick            # 0.1 -> 1
@@ -51,6 +52,7 @@ import pyarrow.compute as pc
 
 import sybilgraph as sg
 from sybilgraph import metrics, synth
+from sybilgraph.normalise import canonical_email
 
 import _common
 
@@ -60,7 +62,7 @@ COLUMNS = ["scale", "accounts", "added", "changed", "pairwise_f1", "ari", "chang
            "changed_benign", "pairwise_f1_benign", "ari_benign", "joined_added", "recall", "benign_fp", "purity",
            "seconds"]
 BRIDGE_COLUMNS = ["scale", "kind", "values", "small_accounts", "added_accounts"]
-GROUP_COLUMNS = ["scale", "group", "accounts", "changed", "joined_added"]
+GROUP_COLUMNS = ["scale", "group", "accounts", "changed", "joined_added", "with_added_operators", "with_added_benign"]
 POOL_COLUMNS = ["scale", "pool", "small_values", "added_values", "mapped"]
 
 
@@ -156,42 +158,52 @@ def redraw_collisions(small_obs: pd.DataFrame, obs: pd.DataFrame, pooled: set[st
     prompts are shared honestly), and so are the pooled values just mapped.
     An IPv4 address moves to a free host of its own /24, so /24 prefixes stay
     shared as drawn; any other value gets a suffix (e-mail: a prefix to the
-    local part). Changes ``obs`` in place and returns how many distinct values
-    were redrawn.
+    local part). E-mail addresses are compared in canonical form, as the
+    pipeline will meet them. Changes ``obs`` in place and returns how many
+    distinct values were redrawn.
     """
     kinds = [k for k in pd.unique(obs["kind"]) if k != "prompt"]
     count = 0
     for kind in kinds:
-        mine = set(small_obs.loc[small_obs["kind"] == kind, "value"])
+        # e-mail addresses meet after normalisation (case, Gmail dots, +tags), so compare canonical forms
+        key = _email_key if kind == "email" else _same
+        mine = {key(v) for v in pd.unique(small_obs.loc[small_obs["kind"] == kind, "value"])}
         rows = obs["kind"] == kind
-        theirs = obs.loc[rows, "value"]
-        clash = sorted((mine & set(theirs)) - pooled)
+        theirs = {v: key(v) for v in pd.unique(obs.loc[rows, "value"])}
+        clash = sorted(v for v, k in theirs.items() if k in mine and v not in pooled)
         if not clash:
             continue
-        used = mine | set(theirs)
+        used = mine | set(theirs.values())
         table = {}
         for value in clash:
             table[value] = _fresh(kind, value, used)
-            used.add(table[value])
+            used.add(key(table[value]))
         hit = rows & obs["value"].isin(clash)
         obs.loc[hit, "value"] = obs.loc[hit, "value"].map(table)
         count += len(clash)
     return count
 
 
+def _same(value: str) -> str:
+    return value
+
+
+def _email_key(value: str) -> str:
+    return canonical_email(value) or value
+
+
 def _fresh(kind: str, value: str, used: set[str]) -> str:
+    """A value of the same kind that no population holds yet (``used`` holds comparison keys)."""
     parts = value.split(".")
     if kind == "ip" and len(parts) == 4 and all(p.isdigit() for p in parts):
         for host in range(1, 255):
             candidate = ".".join(parts[:3] + [str(host)])
             if candidate not in used:
                 return candidate
-    if kind == "email" and "@" in value:
-        candidate = PREFIX + value
-    else:
-        candidate = value + "-" + PREFIX
-    while candidate in used:
-        candidate += PREFIX
+    key = _email_key if kind == "email" else _same
+    candidate = PREFIX + value if kind == "email" and "@" in value else value + "-" + PREFIX
+    while key(candidate) in used:
+        candidate = PREFIX + candidate if kind == "email" else candidate + PREFIX
     return candidate
 
 
@@ -313,11 +325,16 @@ def main() -> int:
         row["joined_added"] = float(has_added.reindex(other).to_numpy().mean())
         changed = changed_accounts(reference, other)
         joined = has_added.reindex(other).to_numpy()
+        added_operator = (~is_small) & (truth.set_index("account_id")["role"].reindex(cluster_of.index) == "operator")
+        with_op = added_operator.groupby(cluster_of.to_numpy()).any().reindex(other).to_numpy()
+        with_benign = ((~is_small) & ~added_operator).groupby(cluster_of.to_numpy()).any().reindex(other).to_numpy()
         for name in ("operator", "household", "company", "individual"):
             sel = groups == name
             group_rows.append({"scale": scale, "group": name, "accounts": int(sel.sum()),
                                "changed": float(changed[sel].mean()) if sel.any() else float("nan"),
-                               "joined_added": float(joined[sel].mean()) if sel.any() else float("nan")})
+                               "joined_added": float(joined[sel].mean()) if sel.any() else float("nan"),
+                               "with_added_operators": float(with_op[sel].mean()) if sel.any() else float("nan"),
+                               "with_added_benign": float(with_benign[sel].mean()) if sel.any() else float("nan")})
         full = metrics.evaluate(truth, result.assignments)
         row.update(recall=full["sybil_recall"], benign_fp=full["benign_fp_rate"], purity=full["operator_purity"],
                    seconds=seconds, generate_seconds=gen_seconds, timings=result.timings)
