@@ -6,6 +6,14 @@ Run before and after any change to weighting or clustering and put both tables i
     python benchmarks/bench_quality.py --scale 0.2 --scenario distillation
     python benchmarks/bench_quality.py --json results.json --set objective=cpm --set resolution=1e-4
     python benchmarks/bench_quality.py --leiden-seeds 5 --set n_iterations=-1   # mean over Leiden seeds
+    python benchmarks/bench_quality.py --issue10          # also check the bars of issue 10
+
+``fp_accounts`` counts the benign accounts in operator-majority clusters
+(``benign_fp_rate`` times the benign accounts). ``suspicious`` counts the
+flagged clusters of 10+ accounts and ``susp_benign`` those of them that are
+mostly benign; ``flagged`` counts every flagged cluster (the flag needs 3+
+accounts) and ``flagged_benign`` those that are mostly benign -- on the
+benign-only scenario both must be 0.
 
 A single run of a scenario with small operators (many_small) moves by several
 points of recall with the Leiden seed alone; compare such settings with
@@ -26,8 +34,20 @@ import numpy as np
 import sybilgraph as sg
 from sybilgraph import metrics, synth
 
-COLUMNS = ["scenario", "accounts", "fake", "teams", "sybil_recall", "benign_fp_rate", "operator_purity",
-           "clusters_for_90pct", "suspicious", "susp_benign", "ari", "bcubed_f1", "seconds"]
+COLUMNS = ["scenario", "accounts", "fake", "teams", "sybil_recall", "benign_fp_rate", "fp_accounts", "operator_purity",
+           "clusters_for_90pct", "suspicious", "susp_benign", "flagged", "flagged_benign", "ari", "bcubed_f1", "seconds"]
+
+#: The bars of issue 10 at scale 1: (scenario, figure, "min" or "max", bar).
+ISSUE10_BARS = [
+    ("distillation", "sybil_recall", "min", 0.98),
+    ("distillation", "benign_fp_rate", "max", 0.0005),
+    ("distillation", "operator_purity", "min", 0.999),
+    ("many_small", "sybil_recall", "min", 0.90),
+    ("many_small", "operator_purity", "min", 0.97),
+    ("camouflage", "sybil_recall", "min", 0.90),
+    ("camouflage", "benign_fp_rate", "max", 0.001),
+    ("benign", "flagged", "max", 0),
+]
 
 
 SPREAD = ("sybil_recall", "operator_purity", "ari")
@@ -59,16 +79,35 @@ def _score(data: synth.SynthData, scenario: str, seed: int, overrides: dict) -> 
     fake_share = (a["role"] == "operator").groupby(a["cluster_id"]).mean()
     groups = result.clusters[(result.clusters["size"] >= 10) & result.clusters["suspicious"]]
     susp_benign = int((fake_share.reindex(groups["cluster_id"]) <= 0.5).sum())
+    flagged = result.clusters[result.clusters["suspicious"]]
+    flagged_benign = int((fake_share.reindex(flagged["cluster_id"]) <= 0.5).sum())
     return {
         "scenario": scenario,
         "accounts": len(data.truth),
         "fake": int((data.truth["role"] == "operator").sum()),
         "teams": figures.get("n_true_teams"),
         **{k: figures[k] for k in ("sybil_recall", "benign_fp_rate", "operator_purity", "clusters_for_90pct", "ari", "bcubed_f1") if k in figures},
+        "fp_accounts": int(round(figures["benign_fp_rate"] * figures["n_benign"])) if figures["n_benign"] else 0,
         "suspicious": len(groups),
         "susp_benign": susp_benign,
+        "flagged": len(flagged),
+        "flagged_benign": flagged_benign,
         "seconds": round(seconds, 1),
     }
+
+
+def issue10_bars(rows: list[dict]) -> list[dict]:
+    """Each bar of issue 10 whose scenario was run: the measured value and whether it holds."""
+    by_name = {r["scenario"]: r for r in rows}
+    out = []
+    for scenario, figure, side, bar in ISSUE10_BARS:
+        if scenario not in by_name:
+            continue
+        value = by_name[scenario][figure]
+        holds = value >= bar if side == "min" else value <= bar
+        out.append({"scenario": scenario, "figure": figure, "bar": f"{'>=' if side == 'min' else '<='} {bar:g}",
+                    "value": value, "holds": bool(holds)})
+    return out
 
 
 def main() -> int:
@@ -79,6 +118,7 @@ def main() -> int:
     p.add_argument("--leiden-seeds", type=int, default=1, help="average over this many Leiden seeds")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a Settings field")
     p.add_argument("--json", help="write the rows as JSON here")
+    p.add_argument("--issue10", action="store_true", help="also print the bars of issue 10 and whether each holds")
     args = p.parse_args()
     overrides = {}
     for item in args.set:
@@ -90,10 +130,15 @@ def main() -> int:
             for name in (args.scenario or list(synth.SCENARIOS))]
     columns = COLUMNS if args.leiden_seeds == 1 else COLUMNS[:-1] + [k + "_sd" for k in SPREAD] + ["seconds"]
     print(metrics.format_table(rows, columns))
+    bars = issue10_bars(rows) if args.issue10 else []
+    if bars:
+        print()
+        print(metrics.format_table(bars, ["scenario", "figure", "bar", "value", "holds"]))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"settings": overrides, "scale": args.scale, "seed": args.seed,
-                       "leiden_seeds": args.leiden_seeds, "rows": rows}, fh, indent=2, default=float)
+                       "leiden_seeds": args.leiden_seeds, "rows": rows, "issue10_bars": bars}, fh, indent=2,
+                      default=float)
     return 0
 
 
