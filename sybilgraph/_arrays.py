@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Union
 
-__all__ = ["unique_sorted"]
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+__all__ = ["text_array", "unique_sorted"]
+
+
+def text_array(values: Union[np.ndarray, pa.Array, pa.ChunkedArray]) -> Union[pd.api.extensions.ExtensionArray, np.ndarray]:
+    """Return text ``values`` (missing as None or NaN) as pandas' default text column.
+
+    From pandas 3 (and pandas 2 with ``future.infer_string``) that is the
+    ``"str"`` dtype. Before, ``dtype="str"`` means NumPy's fixed-width unicode:
+    it writes a missing value as the text ``"None"`` or ``"nan"``, so the values
+    come back as an object array instead, missing values left missing.
+
+    Examples
+    --------
+    >>> a = text_array(np.array(["x", None], dtype=object))
+    >>> [bool(pd.isna(v)) for v in a]
+    [False, True]
+    """
+    if isinstance(pd.api.types.pandas_dtype("str"), pd.StringDtype):
+        return pd.array(values, dtype="str")
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+    return np.asarray(values, dtype=object)
 
 
 def unique_sorted(values: np.ndarray) -> np.ndarray:

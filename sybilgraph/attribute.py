@@ -83,7 +83,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrays import unique_sorted
+from ._arrays import text_array, unique_sorted
 from ._errors import IndicatorError, InputError, ParameterError
 from ._validation import check_number
 from .normalise import DERIVED_FROM, canonical_email, canonical_ip
@@ -1060,10 +1060,10 @@ def _account_table(assign: pd.DataFrame, table: pd.DataFrame, own: pd.DataFrame,
     return pd.DataFrame({
         "account_id": assign["account_id"].to_numpy(dtype=object),
         "cluster_id": cluster,
-        "organisation": pd.array(org, dtype="str"),
+        "organisation": text_array(org),
         "confidence": conf,
         "matched": matched,
-        "via": pd.array(via, dtype="str"),
+        "via": text_array(via),
     })
 
 
