@@ -7,8 +7,57 @@ from typing import Union
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["text_array", "unique_sorted"]
+__all__ = ["factorize_text", "text_array", "unique_sorted"]
+
+
+def factorize_text(values: object, *, na_sentinel: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``pd.factorize(values)`` for text, with every string told apart.
+
+    pandas before 3.1 hashes object strings as C strings: to its
+    ``factorize``, ``unique`` and ``groupby``, ``"a"`` and ``"a\\x00b"`` are
+    one value, and so are ``""`` and ``"\\x00"``. Text goes through pyarrow's
+    hash table instead, which compares whole strings; anything else (numbers,
+    mixed objects) through ``pd.factorize``.
+
+    Parameters
+    ----------
+    values : array-like
+        One-dimensional values; missing ones are None or NaN.
+    na_sentinel : bool, default True
+        Missing values get code -1; with False they get a code of their own
+        (``use_na_sentinel=False``).
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        int64 code of each value, in order of first appearance (as
+        ``pd.factorize(..., sort=False)``).
+    uniques : numpy.ndarray
+        The distinct values (object), indexed by code.
+
+    Examples
+    --------
+    >>> codes, uniques = factorize_text(np.array(["", "\\x00", "a", "a\\x00b", "a", None], dtype=object))
+    >>> codes.tolist(), len(uniques)
+    ([0, 1, 2, 3, 2, -1], 4)
+    """
+    arr: pa.Array | pa.ChunkedArray | None = None
+    kind = getattr(getattr(values, "dtype", None), "kind", "O")
+    if kind in ("O", "U", "S", "T"):  # object, NumPy text, pandas' string dtypes
+        try:
+            arr = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            arr = None  # not all text
+    if arr is None:
+        codes, uniques = pd.factorize(values, use_na_sentinel=na_sentinel)  # type: ignore[call-overload]
+        return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    encoded = pc.dictionary_encode(arr, null_encoding="mask" if na_sentinel else "encode")
+    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return codes, np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def text_array(values: Union[np.ndarray, pa.Array, pa.ChunkedArray]) -> Union[pd.api.extensions.ExtensionArray, np.ndarray]:

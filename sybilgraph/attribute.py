@@ -83,7 +83,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrays import text_array, unique_sorted
+from ._arrays import factorize_text, text_array, unique_sorted
 from ._errors import IndicatorError, InputError, ParameterError
 from ._validation import check_number
 from .normalise import DERIVED_FROM, canonical_email, canonical_ip
@@ -682,14 +682,16 @@ def _match(ind: pd.DataFrame, obs: pd.DataFrame, acc_index: pd.Index) -> pd.Data
 
     need_obs = bool(lookups) or bool((mode == "cidr").any()) or bool((mode == "domain").any())
     val_col = _arrow(obs["value"]) if need_obs else None
-    kind_codes, kind_names = (pd.factorize(obs["kind"]) if need_obs else (np.zeros(0, np.int64), pd.Index([])))
+    kind_codes, kind_names = factorize_text(obs["kind"]) if need_obs else (np.zeros(0, np.int64), np.zeros(0, object))
+    code_of_kind = {name: code for code, name in enumerate(kind_names)}
     kind_codes = pa.array(np.asarray(kind_codes, dtype=np.int32))
     masks: dict[str, Any] = {}
 
     def mask_of(kind: str) -> Any:
         if kind not in masks:
-            code = kind_names.get_indexer(pd.Index([kind]))[0]
-            masks[kind] = pc.equal(kind_codes, pa.scalar(int(code), pa.int32()))
+            code = code_of_kind.get(kind)
+            masks[kind] = (pc.equal(kind_codes, pa.scalar(code, pa.int32())) if code is not None
+                           else pa.array(np.zeros(len(kind_codes), dtype=bool)))
         return masks[kind]
 
     def distinct_values(kind: str) -> np.ndarray:
@@ -716,7 +718,7 @@ def _match(ind: pd.DataFrame, obs: pd.DataFrame, acc_index: pd.Index) -> pd.Data
     for kind, wanted in lookups.items():  # a loop over kinds
         w_ind = np.concatenate([w[0] for w in wanted])
         w_val = np.concatenate([w[1] for w in wanted])
-        codes, uniques = pd.factorize(w_val)
+        codes, uniques = factorize_text(w_val)
         pos = pc.index_in(val_col, value_set=pa.array(np.asarray(uniques, dtype=object), type=val_col.type))  # type: ignore[union-attr]
         hit = pc.and_(pc.is_valid(pos), mask_of(kind))
         rows = np.flatnonzero(np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool))
@@ -756,7 +758,7 @@ def _match(ind: pd.DataFrame, obs: pd.DataFrame, acc_index: pd.Index) -> pd.Data
 
 def _lookup(values: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)`` with ``values[i] == wanted[j]`` (hash join)."""
-    codes, uniques = pd.factorize(np.concatenate([np.asarray(wanted, dtype=object), np.asarray(values, dtype=object)]))
+    codes, _ = factorize_text(np.concatenate([np.asarray(wanted, dtype=object), np.asarray(values, dtype=object)]))
     w_codes, v_codes = codes[: len(wanted)], codes[len(wanted):]
     order = np.argsort(w_codes, kind="stable")
     sorted_w = w_codes[order]
@@ -1166,7 +1168,7 @@ def _read_exchanges(exchanges: Any, acc_index: pd.Index, notes: list[str]) -> np
     missing = [c for c in ("account_id", "exchanges") if c not in frame.columns]
     if missing:
         raise InputError(f"{where} lacks column(s) {missing}; it needs account_id, exchanges. Got columns {list(frame.columns)}.")
-    ids = frame["account_id"].astype(str).str.strip().to_numpy(dtype=object)
+    ids = frame["account_id"].astype("str").str.strip().to_numpy(dtype=object)
     values = pd.to_numeric(frame["exchanges"], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(np.isnan(values) | (values < 0))
     if len(bad):

@@ -965,8 +965,9 @@ def _as_text(column: pd.Series, role: str, report: Report) -> np.ndarray:
 def _to_text(value: object) -> str:
     """One entry as text: ints exactly, floats as in :func:`_float_text`, bytes decoded as UTF-8."""
     if isinstance(value, (float, np.floating)):
-        if math.isfinite(value) and abs(value) < _FLOAT_EXACT and float(value).is_integer():
-            return str(int(value))
+        number = float(value)
+        if math.isfinite(number) and abs(number) < _FLOAT_EXACT and number.is_integer():
+            return str(int(number))
         return str(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
