@@ -74,7 +74,11 @@ def _clustered(rows: list[tuple[str, str, str]], rings: str = "abrsxyz") -> sg.C
     assignments = pd.DataFrame({"account_id": accounts, "cluster_id": cluster, "cluster_size": size,
                                 "attachment": np.where(size > 1, 1.0, 0.0),
                                 "periphery_of": pd.array([pd.NA] * len(accounts), dtype="Int64")})
-    return sg.ClusterResult(assignments, pd.DataFrame(), pd.DataFrame(), norm, None, Report(), settings)
+    # the clusters table the result's repr and summary read (older hypothesis reprs fixtures)
+    clusters = pd.DataFrame({"cluster_id": np.arange(len(order), dtype=np.int64),
+                             "size": np.bincount(cluster, minlength=len(order)).astype(np.int64),
+                             "score": 0.0, "suspicious": False, "top_evidence": ""})
+    return sg.ClusterResult(assignments, clusters, pd.DataFrame(), norm, None, Report(), settings)
 
 
 def test_clustered_helper() -> None:
