@@ -41,13 +41,13 @@ from scipy.sparse.csgraph import connected_components
 from ._arrays import unique_sorted
 from ._errors import EngineError
 from .graph import BipartiteGraph
-from .normalise import DERIVED_FROM, family
+from .normalise import DERIVED_FROM, family, stands_alone
 from .settings import Settings
 from .weights import WeightedObservations
 
 __all__ = ["Membership", "leiden_communities", "earn_membership", "component_seed"]
 
-_MAX_ROUNDS = 20
+_MAX_ROUNDS = 50
 
 #: Cap on Leiden iterations when running "to convergence" (``n_iterations=-1``).
 MAX_ITERATIONS = 100
@@ -235,6 +235,8 @@ class _Edges:
     """Family code of each value node (``ip`` and ``ip_prefix`` share one)."""
     derived: np.ndarray
     """Whether each value node is of a derived kind (``ip_prefix``, ``email_domain``)."""
+    alone: np.ndarray
+    """Whether each value node is of a kind that can bind a group alone (see :func:`~sybilgraph.normalise.stands_alone`)."""
     indptr: np.ndarray
 
     @classmethod
@@ -243,10 +245,11 @@ class _Edges:
         _, fam_of_kind = np.unique([family(k) for k in kinds], return_inverse=True)
         families = fam_of_kind[kind_code] if len(kinds) else np.zeros(0, dtype=np.int64)
         derived = np.isin(kinds, list(DERIVED_FROM))[kind_code] if len(kinds) else np.zeros(0, dtype=bool)
+        alone = np.array([stands_alone(k) for k in kinds], dtype=bool)[kind_code] if len(kinds) else np.zeros(0, dtype=bool)
         node = (graph.dst - graph.n_accounts).astype(np.int64)
         indptr = np.zeros(graph.n_accounts + 1, dtype=np.int64)
         np.cumsum(np.bincount(graph.src, minlength=graph.n_accounts), out=indptr[1:])
-        return cls(graph.src, node, graph.weight, wobs.degree[graph.values[node]], families, derived, indptr)
+        return cls(graph.src, node, graph.weight, wobs.degree[graph.values[node]], families, derived, alone, indptr)
 
     def of_accounts(self, accounts: np.ndarray) -> np.ndarray:
         """Indices of the edges of ``accounts`` (sorted account indices), in edge order."""
@@ -268,24 +271,29 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     """
     k = int(labels.max()) + 1
     size = np.bincount(labels, minlength=k)
+    lab = labels[edges.src[idx]]
+    inside = _key_counts(edges.node[idx] * k + lab)  # carriers of the edge's value in the edge's cluster
+    # Coverage: the mean evidence the account shares with each other member of its cluster.
+    density = np.bincount(edges.src[idx], weights=edges.weight[idx] * (inside - 1), minlength=len(labels))
+    density = density / np.maximum(size[labels] - 1, 1)
     # A value can link only when its cluster could hold link_share of its other carriers, so an
     # edge from a cluster smaller than that (a household next to a hub) is left out: exact, and
     # most hub edges go.
-    idx = idx[size[labels[edges.src[idx]]] - 1 >= settings.link_share * (edges.degree[idx] - 1)]
+    usable = size[lab] - 1 >= settings.link_share * (edges.degree[idx] - 1)
+    idx, lab, inside = idx[usable], lab[usable], inside[usable]
     src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
-    lab = labels[src]
-    share = (_key_counts(node * k + lab) - 1) / (degree - 1)
+    share = (inside - 1) / (degree - 1)
     link = share >= settings.link_share
     keys, counts, strong = _link_counts(src, lab, node, link, edges.families, edges.derived, weight, k,
                                         settings.strong_link)
     ok = (counts >= settings.min_links) | strong
     earned = np.zeros(len(labels), dtype=bool)
     earned[keys[ok] // k] = True
-    # A value nobody outside the cluster carries, shared by many of its members, is the
-    # cluster's own (a team's template or device image), not a coincidence with strangers.
-    own = (share >= 1.0) & (degree >= settings.exclusive_link)
+    # A value of a kind that stands alone (tooling, not a network place), carried by many accounts
+    # most of which are in the cluster, is the cluster's own (a team's template or device image).
+    own = link & (degree >= settings.exclusive_link) & edges.alone[node]
     earned[src[own]] = True
-    return earned
+    return earned & (density >= settings.min_density)
 
 
 def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
@@ -296,8 +304,9 @@ def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.n
     singleton joins cluster ``B`` when its values link it to ``B`` by the same
     rule that keeps members in place (``min_links`` linking values, one strong
     link, or one value carried only by ``B`` and by at least
-    ``exclusive_link`` accounts). Each value points at the cluster holding most
-    of its carriers. Returns the accounts that join and their clusters, or
+    ``exclusive_link`` accounts, and at least ``min_density`` evidence per
+    member of ``B``). Each value points at the cluster holding most of its
+    carriers. Returns the accounts that join and their clusters, or
     None when nobody joins.
     """
     k = int(labels.max()) + 1
@@ -329,10 +338,18 @@ def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.n
     keys, counts, strong = _link_counts(src, np.maximum(target, 0), node, link, edges.families,
                                         edges.derived, edges.weight[alone], k, settings.strong_link)
     ok = (counts >= settings.min_links) | strong
-    own = link & (q >= 1.0) & (degree >= settings.exclusive_link)
+    own = link & (degree >= settings.exclusive_link) & edges.alone[node]
     extra = unique_sorted(src[own].astype(np.int64) * k + target[own])
     keys = np.concatenate((keys[ok], extra))
     score = np.concatenate((counts[ok], np.ones(len(extra), dtype=counts.dtype)))
+    # The same coverage as members need: the account's evidence per member of the cluster it joins
+    # (counted through the values whose largest cluster that is).
+    has = target >= 0
+    pairs, inverse = np.unique(src[has].astype(np.int64) * k + target[has], return_inverse=True)
+    evidence = np.bincount(inverse.reshape(-1), weights=edges.weight[alone][has] * top_m[node[has]], minlength=len(pairs))
+    at = np.minimum(np.searchsorted(pairs, keys), max(len(pairs) - 1, 0))
+    dense = evidence[at] >= settings.min_density * size[keys % k] if len(pairs) else np.zeros(len(keys), dtype=bool)
+    keys, score = keys[dense], score[dense]
     if not len(keys):
         return None
     acc, tgt = keys // k, keys % k
@@ -340,6 +357,129 @@ def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.n
     acc, tgt = acc[best], tgt[best]
     first_acc = np.concatenate(([True], acc[1:] != acc[:-1]))
     return acc[first_acc], tgt[first_acc]
+
+
+def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndarray,
+           settings: Settings) -> np.ndarray:
+    """Split each cluster touched by the edges ``idx`` into its tight groups (*atoms*) with Leiden.
+
+    Leiden (modularity on the cluster's own subgraph: the values two or more
+    members share) is seeded per cluster from ``(seed, smallest member id)``,
+    so a cluster's atoms depend on nothing outside it. ``idx`` holds every
+    edge of every member of those clusters. Returns an atom number per account
+    (-1 for accounts without edges in ``idx``); numbers are unique across
+    clusters.
+    """
+    k = int(labels.max()) + 1
+    lab = labels[edges.src[idx]]
+    shared = _key_counts(edges.node[idx] * k + lab) >= 2
+    idx, lab = idx[shared], lab[shared]
+    order = np.argsort(lab, kind="stable")  # edges stay in account order within a cluster
+    idx, lab = idx[order], lab[order]
+    atom = np.full(len(labels), -1, dtype=np.int64)
+    bounds = np.flatnonzero(np.diff(lab)) + 1
+    next_atom = 0
+    plain = settings.replace(objective="modularity", modularity_floor=0.0, resolution=1.0)
+    try:
+        for s, e in zip(np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [len(lab)])).tolist()):
+            if s == e:
+                continue
+            members, local = np.unique(edges.src[idx[s:e]], return_inverse=True)
+            values, vlocal = np.unique(edges.node[idx[s:e]], return_inverse=True)
+            if len(members) <= 2:
+                atom[members] = next_atom
+                next_atom += 1
+                continue
+            n = len(members) + len(values)
+            w = edges.weight[idx[s:e]]
+            member = _leiden(n, local.reshape(-1), vlocal.reshape(-1) + len(members), w,
+                             np.arange(n) < len(members), component_seed(settings.seed, str(accounts[members[0]])),
+                             plain)
+            _, inverse = np.unique(member[: len(members)], return_inverse=True)
+            atom[members] = next_atom + inverse.reshape(-1)
+            next_atom += int(inverse.max()) + 1
+    finally:
+        ig.set_random_number_generator(random)
+    return atom
+
+
+def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.ndarray,
+           settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
+    """Regroup the tight groups of each cluster in ``check`` so that groups stay together only when dense.
+
+    Membership must not be self-referential: a household's own card and
+    device tie each of its members to the household, wherever Leiden put the
+    household. So each cluster is cut into its atoms (see :func:`_atoms`) and
+    the atoms are grouped again by the Constant Potts Model on the evidence
+    *between* them: atoms ``S`` and ``T`` share ``X(S, T) = sum_v w_v |S ∩ A_v|
+    |T ∩ A_v|``, the evidence of the account pairs across them, and a group
+    of atoms is worth keeping together when its pairs across atoms share at
+    least ``min_density`` each on average (Traag, Van Dooren & Nesterov 2011:
+    CPM has no resolution limit, so the answer for a group does not depend on
+    the size of the graph around it). Returns the accounts whose group is
+    not their cluster's largest and a group number for each, or None when
+    every cluster stays whole.
+    """
+    size = np.bincount(labels)
+    acc = np.flatnonzero(check[labels] & (size[labels] >= 3))
+    if not len(acc):
+        return None
+    idx = edges.of_accounts(acc)
+    atom = _atoms(edges, idx, labels, accounts, settings)
+    loose = acc[atom[acc] < 0]  # members sharing nothing within the cluster: atoms of their own
+    atom[loose] = int(atom.max()) + 1 + np.arange(len(loose))
+    n_atoms = int(atom.max()) + 1
+    atom_size = np.bincount(atom[acc], minlength=n_atoms)
+    cluster_of = np.zeros(n_atoms, dtype=np.int64)
+    cluster_of[atom[acc]] = labels[acc]
+    first_member = np.full(n_atoms, len(labels), dtype=np.int64)
+    np.minimum.at(first_member, atom[acc], acc)
+    # Evidence between atoms of one cluster: columns are (value, cluster) pairs, so only atoms of the
+    # same cluster meet, and the product costs what the clusters hold, not what hubs hold.
+    at = atom[edges.src[idx]]
+    column, _ = pd.factorize(edges.node[idx] * len(size) + labels[edges.src[idx]], sort=False)
+    carriers = sp.csr_matrix((np.ones(len(idx)), (at, column)), shape=(n_atoms, int(column.max()) + 1))
+    weight = np.zeros(carriers.shape[1])
+    weight[column] = edges.weight[idx]
+    between = sp.triu(carriers @ sp.diags(weight) @ carriers.T, k=1).tocoo()
+    group = np.arange(n_atoms, dtype=np.int64)
+    order = np.lexsort((first_member, cluster_of))  # atoms of a cluster together, by smallest member
+    bounds = np.flatnonzero(np.diff(cluster_of[order])) + 1
+    e_order = np.argsort(cluster_of[between.row], kind="stable")
+    e_row, e_col, e_val = between.row[e_order], between.col[e_order], between.data[e_order]
+    e_cluster = cluster_of[e_row]
+    local = np.empty(n_atoms, dtype=np.int64)
+    try:
+        for s, e in zip(np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [n_atoms])).tolist()):
+            members = order[s:e]
+            if len(members) < 2:
+                continue
+            c = cluster_of[members[0]]
+            lo, hi = np.searchsorted(e_cluster, [c, c + 1])
+            local[members] = np.arange(len(members))
+            g = ig.Graph(n=len(members), edges=list(zip(local[e_row[lo:hi]].tolist(), local[e_col[lo:hi]].tolist())))
+            g.es["weight"] = e_val[lo:hi].tolist()
+            ig.set_random_number_generator(random.Random(component_seed(settings.seed, str(accounts[first_member[members[0]]]))))
+            part = g.community_leiden(objective_function="CPM", weights="weight", resolution=settings.min_density,
+                                      node_weights=atom_size[members].astype(float).tolist(), n_iterations=-1)
+            group[members] = members[np.asarray(part.membership, dtype=np.int64)]  # any member atom names the group
+    except Exception as err:  # igraph raises its own InternalError and plain Exceptions
+        raise EngineError(f"igraph's Leiden failed while regrouping a cluster's atoms: {err}") from err
+    finally:
+        ig.set_random_number_generator(random)
+    # The largest group of each cluster (ties: smallest member) keeps the cluster; the others leave it.
+    g_size = np.bincount(group[atom[acc]], weights=np.ones(len(acc)), minlength=n_atoms)
+    g_first = np.full(n_atoms, len(labels), dtype=np.int64)
+    np.minimum.at(g_first, group[atom[acc]], acc)
+    groups = np.flatnonzero(g_size > 0)
+    ranked = groups[np.lexsort((g_first[groups], -g_size[groups], cluster_of[groups]))]
+    lead = ranked[np.r_[True, cluster_of[ranked][1:] != cluster_of[ranked][:-1]]]
+    stays = np.zeros(n_atoms, dtype=bool)
+    stays[lead] = True
+    leaves = ~stays[group[atom[acc]]]
+    if not leaves.any():
+        return None
+    return acc[leaves], group[atom[acc[leaves]]]
 
 
 def _attachment(edges: _Edges, labels: np.ndarray) -> np.ndarray:
@@ -411,6 +551,8 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     labels = pd.factorize(community, sort=False)[0].astype(np.int64)  # working ids; canonical at the end
     next_id = int(labels.max()) + 1 if n else 0
     dirty = np.ones(next_id, dtype=bool)  # clusters to evaluate in this round
+    unsplit = np.ones(next_id, dtype=bool)  # clusters whose atoms have not been tested since they changed
+    recut = np.zeros(next_id, dtype=bool)  # clusters to cut into connected pieces in the next round
     forward: dict[int, int] = {}  # split cluster -> its largest piece of two or more (-1: none)
     touched = np.full(n, -1, dtype=np.int64)
     rounds = 0
@@ -420,7 +562,7 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
         earned = _earned(edges, edges.of_accounts(acc), labels, settings)
         peeled = acc[~earned[acc]]
         # Clusters to cut into connected pieces: those that lost members (every cluster in round 1).
-        hit = np.zeros(next_id, dtype=bool)
+        hit = recut.copy()
         hit[labels[peeled] if rounds > 1 else labels[acc]] = True
         touched[peeled] = labels[peeled]
         keep = acc[hit[labels[acc]] & earned[acc]]
@@ -434,6 +576,24 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
         piece_old[piece] = old
         same = piece_size == size[piece_old]  # the piece is its whole old cluster: nothing changed
         if not len(peeled) and same.all():
+            # Every account has earned its place: now every tight group must, too.
+            split = _split(edges, labels, unsplit, wobs.accounts, settings)
+            unsplit[:] = False
+            if split is not None:
+                leavers, group = split
+                touched[leavers] = labels[leavers]
+                _, group = np.unique(group, return_inverse=True)
+                cut = np.zeros(next_id, dtype=bool)
+                cut[labels[leavers]] = True
+                labels[leavers] = next_id + group.reshape(-1)
+                next_id += int(group.max()) + 1
+                dirty = np.zeros(next_id, dtype=bool)
+                dirty[labels[leavers]] = True
+                dirty[: len(cut)] |= cut
+                unsplit = dirty.copy()
+                recut = np.zeros(next_id, dtype=bool)
+                recut[: len(cut)] = cut
+                continue
             joined = _rejoin(edges, labels, settings)
             if joined is None:
                 break
@@ -441,6 +601,8 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
             labels[joiners] = targets
             dirty = np.zeros(next_id, dtype=bool)
             dirty[targets] = True
+            unsplit = dirty.copy()
+            recut = np.zeros(next_id, dtype=bool)
             continue
         new_id = np.where(same, piece_old, next_id + np.arange(n_pieces))
         labels[keep] = new_id[piece]
@@ -450,15 +612,19 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
         np.minimum.at(first, piece, keep)
         order = np.lexsort((first, -piece_size, piece_old))
         lead = order[np.r_[True, piece_old[order][1:] != piece_old[order][:-1]]] if n_pieces else order
-        for cut in np.flatnonzero(hit).tolist():
-            forward[cut] = -1  # unless a piece of two or more is left, below
-        for cut, p in zip(piece_old[lead].tolist(), lead.tolist()):
+        for cut_id in np.flatnonzero(hit).tolist():
+            forward[cut_id] = -1  # unless a piece of two or more is left, below
+        for cut_id, p in zip(piece_old[lead].tolist(), lead.tolist()):
             if same[p]:
-                del forward[cut]
+                del forward[cut_id]
             elif piece_size[p] >= 2:
-                forward[cut] = int(new_id[p])
+                forward[cut_id] = int(new_id[p])
         dirty = np.zeros(next_id, dtype=bool)
         dirty[new_id[~same]] = True
+        grown = np.zeros(next_id, dtype=bool)
+        grown[: len(unsplit)] = unsplit
+        unsplit = grown | dirty
+        recut = np.zeros(next_id, dtype=bool)
     size = np.bincount(labels, minlength=next_id)
     canonical = _canonical(labels)
     canonical_of = np.full(next_id, -1, dtype=np.int64)
