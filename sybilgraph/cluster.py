@@ -467,6 +467,8 @@ def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.nd
         raise EngineError(f"igraph's Leiden failed while regrouping a cluster's atoms: {err}") from err
     finally:
         ig.set_random_number_generator(random)
+    loner = ~_atoms_earn(edges, idx, atom, group, atom_size, settings)
+    group[loner] = np.flatnonzero(loner)  # an atom that does not earn its place is a group of its own
     # The largest group of each cluster (ties: smallest member) keeps the cluster; the others leave it.
     g_size = np.bincount(group[atom[acc]], weights=np.ones(len(acc)), minlength=n_atoms)
     g_first = np.full(n_atoms, len(labels), dtype=np.int64)
@@ -480,6 +482,35 @@ def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.nd
     if not leaves.any():
         return None
     return acc[leaves], group[atom[acc[leaves]]]
+
+
+def _atoms_earn(edges: _Edges, idx: np.ndarray, atom: np.ndarray, group: np.ndarray, atom_size: np.ndarray,
+                settings: Settings) -> np.ndarray:
+    """Whether each atom earns its place in its group by what it shares with the rest of the group.
+
+    The rule single accounts follow, applied to an atom ``G`` and the rest
+    ``R`` of its group, counting only what ``G`` shares with ``R``:
+    ``min_links`` independent values whose carriers outside ``G`` lie mostly
+    (``link_share``) in ``R``, or one strong value, or one value of a kind
+    that stands alone carried by ``exclusive_link`` accounts or more, mostly
+    in ``R``. Density is not tested here: the grouping already asked for it.
+    Atoms alone in their group pass.
+    """
+    n_atoms = len(atom_size)
+    src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
+    at = atom[src]
+    in_atom = _key_counts(node * n_atoms + at)
+    in_rest = _key_counts(node * n_atoms + group[at]) - in_atom
+    share = in_rest / np.maximum(degree - in_atom, 1)
+    link = (in_rest > 0) & (share >= settings.link_share)
+    first = ~pd.Index(at.astype(np.int64) * (int(node.max()) + 1) + node).duplicated()  # one row per (atom, value)
+    keys, counts, strong = _link_counts(at[first], np.zeros(int(first.sum()), dtype=np.int64), node[first], link[first],
+                                        edges.families, edges.derived, weight[first], 1, settings.strong_link)
+    earned = np.zeros(n_atoms, dtype=bool)
+    earned[keys[(counts >= settings.min_links) | strong]] = True
+    earned[at[link & (degree >= settings.exclusive_link) & edges.alone[node]]] = True
+    group_size = np.bincount(group, weights=atom_size, minlength=n_atoms)
+    return earned | (group_size[group] == atom_size)
 
 
 def _attachment(edges: _Edges, labels: np.ndarray) -> np.ndarray:
