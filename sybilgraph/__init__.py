@@ -24,7 +24,7 @@ from . import metrics, synth
 from ._report import Note, Report
 from .ingest import from_wide, read_observations
 from .pipeline import cluster_accounts
-from .results import ClusterResult, write_table
+from .results import ClusterResult, read_table, write_table
 from .settings import DEFAULT_KIND_WEIGHTS, Settings
 
 __version__ = "0.1.0"
@@ -34,6 +34,7 @@ __all__ = [
     "read_observations",
     "from_wide",
     "write_table",
+    "read_table",
     "ClusterResult",
     "Settings",
     "DEFAULT_KIND_WEIGHTS",

@@ -45,6 +45,11 @@ scored alone (``phi = 1``); it is attributed on that evidence when it reaches
 ``min_confidence`` and its cluster is unattributed, a single account, or
 attributed to another organisation.
 
+Before scoring, indicators too broad to be one organisation's (``0.0.0.0/0``,
+``gmail.com``: more than ``max_share`` of all accounts, or spread over the
+clusters like accounts at large) are ignored, listed in ``unmatched`` and named
+in a note; see :func:`attribute`.
+
 Examples
 --------
 >>> import pandas as pd, sybilgraph as sg
@@ -66,6 +71,7 @@ import bisect
 import difflib
 import ipaddress
 import math
+import numbers
 import os
 import sys
 from dataclasses import dataclass
@@ -81,7 +87,7 @@ from ._arrays import unique_sorted
 from ._errors import IndicatorError, InputError, ParameterError
 from ._validation import check_number
 from .normalise import DERIVED_FROM, canonical_email, canonical_ip
-from .results import ClusterResult, write_table
+from .results import ClusterResult
 from .weights import rarity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -156,14 +162,20 @@ class Attribution:
     """One row per organisation named in the indicators: ``organisation, accounts``
     (attributed accounts), ``clusters`` (attributed clusters of two or more),
     ``single_accounts`` (accounts attributed on their own matches),
-    ``matched_accounts`` (accounts carrying one of its indicators), ``indicators,
-    unmatched_indicators`` and, when exchanges were given, ``exchanges,
-    share_of_traffic`` (of all accounts' exchanges). Sorted by accounts, largest first."""
+    ``matched_accounts`` (accounts carrying one of its indicators that were
+    used), ``indicators, unmatched_indicators`` (matched no account),
+    ``ignored_indicators`` (too broad, see :func:`attribute`) and, when
+    exchanges were given, ``exchanges, share_of_traffic`` (of all accounts'
+    exchanges). Sorted by accounts, largest first."""
     unmatched: pd.DataFrame
-    """Indicators that matched no account: ``row, organisation, kind, value, reason``."""
+    """Indicators not used, by row: ``row, organisation, kind, value, reason``.
+    Those that matched no account, and those ignored as too broad to be one
+    organisation's (``reason`` starts with ``"too broad, ignored"`` and gives
+    the figures)."""
     notes: tuple[str, ...]
-    """What an investigator should know: unmatched indicators, organisations
-    without any match or without an attributed cluster, conflicts, adjustments."""
+    """What an investigator should know: indicators ignored as too broad (each
+    named), unmatched indicators, organisations without any match or without
+    an attributed cluster, conflicts, adjustments."""
     min_confidence: float
     """The threshold used."""
 
@@ -197,7 +209,10 @@ class Attribution:
                 text += f" in {_count(clusters, 'cluster')}"
             if with_traffic:
                 text += f", {_human(float(r['exchanges']))} exchanges ({float(r['share_of_traffic']):.1%} of traffic)"
-            text += f"; {_count(int(r['indicators']), 'indicator')}, {_count(int(r['matched_accounts']), 'matched account')}"
+            text += f"; {_count(int(r['indicators']), 'indicator')}"
+            if int(r.get("ignored_indicators", 0)):
+                text += f" ({int(r['ignored_indicators']):,} ignored as too broad)"
+            text += f", {_count(int(r['matched_accounts']), 'matched account')}"
             lines.append(text)
         return "\n".join(lines)
 
@@ -219,6 +234,8 @@ def attribute(
     exchanges: pd.DataFrame | str | os.PathLike[str] | None = None,
     min_confidence: float = 0.5,
     conflict_level: float = 0.25,
+    max_share: float = 0.5,
+    hub_spread: float | None = 0.5,
 ) -> Attribution:
     """Attribute the clusters of ``result`` to the organisations named by ``indicators``.
 
@@ -243,6 +260,17 @@ def attribute(
     conflict_level : float, default 0.25
         A cluster is flagged ``conflict`` when a second organisation's own
         evidence ``R`` reaches this, in (0, 1].
+    max_share : float, default 0.5
+        An indicator matching more than this share of all accounts is too
+        broad to be one organisation's and is ignored, in (0, 1]; 1 turns
+        this test off. The default is that of ``Settings.max_value_share``,
+        the share above which the clustering calls a value a constant field.
+    hub_spread : float or None, default 0.5
+        An indicator matching more accounts than the largest cluster holds,
+        whose accounts fall into at least this share of the effective number
+        of clusters that all accounts fall into, is a *hub* (a public mail
+        provider, a carrier-NAT range) and is ignored, in (0, 1]; None turns
+        this test off. See Notes.
 
     Returns
     -------
@@ -256,8 +284,8 @@ def attribute(
         or value, unknown kind, malformed address, range or e-mail, confidence
         outside [0, 1], duplicate rows); the message names the rows and the fix.
     ParameterError
-        ``min_confidence`` or ``conflict_level`` is out of range, or ``result``
-        is not a ClusterResult.
+        ``min_confidence``, ``conflict_level``, ``max_share`` or ``hub_spread``
+        is out of range, or ``result`` is not a ClusterResult.
     InputError
         ``exchanges`` cannot be used.
 
@@ -265,6 +293,23 @@ def attribute(
     -----
     Indicators that match nothing, and organisations none of whose indicators
     match, are not errors: they are listed in ``unmatched`` and ``notes``.
+
+    *Too broad* indicators are ignored, listed in ``unmatched`` with the
+    reason and named in a note: ``0.0.0.0/0`` and ``gmail.com`` would
+    otherwise corroborate each other in thousands of unrelated clusters and
+    hand their accounts to one organisation. An indicator matching two
+    accounts or more is too broad when it matches every account (of three or
+    more), or when it matches more accounts than the largest cluster holds
+    and either more than ``max_share`` of all accounts or is a *hub* by the
+    clustering's own measure. The *effective number of clusters* of a set of
+    accounts ``S`` is ``|S|**2 / sum_C |S & C|**2`` (the inverse Simpson
+    index; a singleton is a cluster of one). An organisation's indicator sits
+    in the few clusters of its teams; a public mail domain's accounts spread
+    over the clusters like accounts drawn at random. A hub's effective number
+    of clusters reaches ``hub_spread`` times that of all accounts (0.5: as
+    spread as a random sample of as many accounts as all accounts have
+    effective clusters). The tests cost one pass over the matches.
+
     Accounts that are not members of a cluster of two or more (periphery
     accounts, singletons) are attributed only on their own matches. See
     ``docs/attribution.md`` for the scoring and its reasoning.
@@ -273,7 +318,7 @@ def attribute(
     --------
     >>> import pandas as pd, sybilgraph as sg
     >>> rows = [(f"x{i}", "payment", f"card{i // 2}") for i in range(6)]
-    >>> rows += [(f"x{i}", "ip", f"203.0.113.{i % 2 + 1}") for i in range(6)]
+    >>> rows += [(f"x{i}", "ip", f"203.0.113.{i % 2 + 1}") for i in range(6)] + [("y", "ip", "198.51.100.9")]
     >>> result = sg.cluster_accounts(pd.DataFrame(rows, columns=["account_id", "kind", "value"]), seed=0)
     >>> ind = pd.DataFrame({"organisation": ["Acme", "Acme"], "kind": ["ip", "account"],
     ...                     "value": ["203.0.113.0/24", "x4"]})
@@ -287,6 +332,12 @@ def attribute(
                              f"Got {type(result).__name__} instead.")
     min_confidence = check_number(min_confidence, "min_confidence", func, low=0, high=1, low_open=True)
     conflict_level = check_number(conflict_level, "conflict_level", func, low=0, high=1, low_open=True)
+    max_share = check_number(max_share, "max_share", func, low=0, high=1, low_open=True)
+    if hub_spread is not None:
+        if isinstance(hub_spread, bool) or not isinstance(hub_spread, numbers.Real) or not 0 < float(hub_spread) <= 1:
+            raise ParameterError(f"The 'hub_spread' parameter of {func} must be a float in (0, 1] or None (no hub test). "
+                                 f"Got {hub_spread!r} instead.")
+        hub_spread = float(hub_spread)
 
     obs = result.observations
     assign = result.assignments
@@ -302,14 +353,17 @@ def attribute(
 
     matches = _match(ind, obs, acc_index)
     matches["cluster_id"] = cluster[matches["acc"].to_numpy()]
+    broad = _broad(matches, len(ind), size_of_cluster, max_share, hub_spread)
+    if len(broad):  # ignored: scored as if they were not listed
+        matches = matches[~np.isin(matches["ind"].to_numpy(dtype=np.int64), broad["ind"].to_numpy())].reset_index(drop=True)
 
     scored, own = _score(ind, matches, size_of_cluster, result.settings)
     table = _cluster_table(ind, scored, matches, size_of_cluster, min_confidence, conflict_level)
     accounts = _account_table(assign, table, own, min_confidence)
     evidence = _evidence_table(ind, matches, scored)
-    unmatched = _unmatched(ind, matches)
-    organisations = _organisation_table(ind, table, accounts, matches, unmatched, exch)
-    _add_notes(notes, ind, table, organisations, unmatched, min_confidence)
+    unmatched = _unmatched(ind, matches, broad)
+    organisations = _organisation_table(ind, table, accounts, matches, broad, exch)
+    _add_notes(notes, ind, table, organisations, unmatched, broad, min_confidence)
     return Attribution(
         clusters=table.reset_index(drop=True),
         evidence=evidence,
@@ -465,8 +519,10 @@ def attribute_cli(args: "argparse.Namespace", result: ClusterResult) -> int:
 
     Writes ``account_id, cluster_id, organisation, confidence`` to
     ``args.output`` (``organisation`` empty where unattributed) and, with
-    ``--summary FILE``, the per-organisation table; prints the summary, the
-    unmatched indicators and the notes to stderr.
+    ``--summary FILE``, the per-organisation table — both together, each
+    whole or not at all, CSV cells neutralised as by
+    :func:`sybilgraph.write_table`; prints the summary, the unmatched
+    indicators and the notes to stderr, control characters escaped.
 
     Parameters
     ----------
@@ -484,18 +540,26 @@ def attribute_cli(args: "argparse.Namespace", result: ClusterResult) -> int:
     --------
     ``sybilgraph attribute observations.parquet --indicators indicators.csv -o attributed.csv --summary orgs.csv``
     """
+    import dataclasses
+
+    from ._write import printable, staged_writes
+
     att = attribute(result, args.indicators, exchanges=getattr(args, "exchanges", None))
     out = att.accounts[["account_id", "cluster_id", "organisation", "confidence"]].copy()
     out["organisation"] = out["organisation"].astype(object).where(out["organisation"].notna(), "")
     out["confidence"] = out["confidence"].round(4)
-    write_table(out, args.output)
-    if getattr(args, "summary", None):
-        write_table(att.organisations, args.summary)
-    print(att.summary(), file=sys.stderr)
+    with staged_writes() as staging:
+        staging.table(out, args.output)
+        if getattr(args, "summary", None):
+            staging.table(att.organisations, args.summary)
+    # Escape the names before the summary joins them into lines, so a name cannot forge a line.
+    orgs = att.organisations.copy()
+    orgs["organisation"] = orgs["organisation"].map(printable)
+    print(printable(dataclasses.replace(att, organisations=orgs).summary(), lines=True), file=sys.stderr)
     for row in att.unmatched.itertuples(index=False):
-        print(f"unmatched indicator: {row.organisation}, {row.kind}, {row.value} ({row.reason})", file=sys.stderr)
+        print(printable(f"unmatched indicator: {row.organisation}, {row.kind}, {row.value} ({row.reason})"), file=sys.stderr)
     for note in att.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(printable(f"note: {note}"), file=sys.stderr)
     return 0
 
 
@@ -1024,17 +1088,69 @@ def _evidence_table(ind: pd.DataFrame, matches: pd.DataFrame, scored: pd.DataFra
     return out.drop(columns=["ind", "acc"]).reset_index(drop=True)
 
 
-def _unmatched(ind: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
-    hit = np.zeros(len(ind), dtype=bool)
-    hit[unique_sorted(matches["ind"].to_numpy(dtype=np.int64))] = True
-    u = ind[~hit]
-    reason = np.where(u["kind"] == "account", "no such account in the observations",
-                      np.where(u["mode"] == "cidr", "no observed address in the range",
-                               np.where(u["mode"] == "domain", "no observed address at the domain",
-                                        "no account carries the value")))
-    return pd.DataFrame({"row": u["row"].to_numpy(dtype=np.int64), "organisation": u["organisation"].to_numpy(dtype=object),
-                         "kind": u["kind"].to_numpy(dtype=object), "value": u["value"].to_numpy(dtype=object),
-                         "reason": reason.astype(object)})
+def _broad(matches: pd.DataFrame, n_ind: int, size_of_cluster: np.ndarray, max_share: float,
+           hub_spread: float | None) -> pd.DataFrame:
+    """Find the indicators too broad to be one organisation's (see :func:`attribute`, Notes).
+
+    Returns
+    -------
+    DataFrame
+        One row per such indicator, by position: ``ind, carriers, share`` (of all
+        accounts), ``spread`` (effective number of clusters of its accounts),
+        ``all_spread`` (that of all accounts), ``test`` (``"share"`` or ``"hub"``)
+        and ``reason`` (text for ``Attribution.unmatched``).
+    """
+    columns = {"ind": np.int64, "carriers": np.int64, "share": float, "spread": float, "all_spread": float,
+               "test": object, "reason": object}
+    n = int(size_of_cluster.sum())
+    if n < 3 or not len(matches):
+        return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
+    pairs = matches[["ind", "acc", "cluster_id"]].drop_duplicates(["ind", "acc"])
+    i = pairs["ind"].to_numpy(dtype=np.int64)
+    carriers = np.bincount(i, minlength=n_ind)
+    # accounts per (indicator, cluster), then the inverse Simpson index of each indicator's accounts
+    per = pd.DataFrame({"ind": i, "c": pairs["cluster_id"].to_numpy(dtype=np.int64)}).groupby(["ind", "c"], sort=False).size()
+    n_ic = per.to_numpy(dtype=np.float64)
+    sq = np.bincount(per.index.get_level_values(0).to_numpy(dtype=np.int64), weights=n_ic * n_ic, minlength=n_ind)
+    d = carriers.astype(np.float64)
+    spread = np.divide(d * d, sq, out=np.zeros(n_ind), where=sq > 0)
+    sizes = size_of_cluster.astype(np.float64)
+    all_spread = float(n) * n / float((sizes * sizes).sum())
+    # One account, or no more accounts than the largest cluster holds, can be one organisation's;
+    # an indicator matching every account tells no account apart, whatever the clusters.
+    eligible = (carriers >= 2) & ((d > sizes.max()) | (carriers == n))
+    by_share = eligible & (d > max_share * n)
+    by_hub = np.zeros(n_ind, dtype=bool)
+    if hub_spread is not None:
+        by_hub = eligible & ~by_share & (spread >= hub_spread * all_spread * (1 - 1e-9))
+    hit = np.flatnonzero(by_share | by_hub)
+    share = d[hit] / n
+    test = np.where(by_share[hit], "share", "hub").astype(object)
+    reason = [f"too broad, ignored: matches {int(c):,} accounts, {sh:.1%} of all (more than max_share={max_share:g})"
+              if t == "share" else
+              f"too broad, ignored: a hub; its {int(c):,} accounts spread over {sp:,.0f} effective clusters, at least "
+              f"hub_spread={hub_spread:g} of the {all_spread:,.0f} of all accounts"
+              for c, sh, sp, t in zip(carriers[hit], share, spread[hit], test)]
+    return pd.DataFrame({"ind": hit.astype(np.int64), "carriers": carriers[hit].astype(np.int64), "share": share,
+                         "spread": spread[hit], "all_spread": np.full(len(hit), all_spread), "test": test,
+                         "reason": np.array(reason, dtype=object)})
+
+
+def _unmatched(ind: pd.DataFrame, matches: pd.DataFrame, broad: pd.DataFrame) -> pd.DataFrame:
+    """Indicators not used: those that matched no account and those ignored as too broad, by row."""
+    used = np.zeros(len(ind), dtype=bool)
+    used[unique_sorted(matches["ind"].to_numpy(dtype=np.int64))] = True
+    used[broad["ind"].to_numpy(dtype=np.int64)] = True
+    reason = np.full(len(ind), "", dtype=object)
+    kind, mode = ind["kind"].to_numpy(dtype=object), ind["mode"].to_numpy(dtype=object)
+    reason[~used] = np.where(kind[~used] == "account", "no such account in the observations",
+                             np.where(mode[~used] == "cidr", "no observed address in the range",
+                                      np.where(mode[~used] == "domain", "no observed address at the domain",
+                                               "no account carries the value")))
+    reason[broad["ind"].to_numpy(dtype=np.int64)] = broad["reason"].to_numpy(dtype=object)
+    u = np.flatnonzero(reason != "")
+    return pd.DataFrame({"row": ind["row"].to_numpy(dtype=np.int64)[u], "organisation": ind["organisation"].to_numpy(dtype=object)[u],
+                         "kind": kind[u], "value": ind["value"].to_numpy(dtype=object)[u], "reason": reason[u]})
 
 
 def _read_exchanges(exchanges: Any, acc_index: pd.Index, notes: list[str]) -> np.ndarray:
@@ -1074,7 +1190,7 @@ def _read_exchanges(exchanges: Any, acc_index: pd.Index, notes: list[str]) -> np
 
 
 def _organisation_table(ind: pd.DataFrame, table: pd.DataFrame, accounts: pd.DataFrame, matches: pd.DataFrame,
-                        unmatched: pd.DataFrame, exch: np.ndarray | None) -> pd.DataFrame:
+                        broad: pd.DataFrame, exch: np.ndarray | None) -> pd.DataFrame:
     orgs = pd.Index(pd.unique(ind["organisation"].to_numpy(dtype=object)))
     att = accounts["organisation"]
     has = att.notna().to_numpy()
@@ -1087,7 +1203,13 @@ def _organisation_table(ind: pd.DataFrame, table: pd.DataFrame, accounts: pd.Dat
                        "acc": matches["acc"].to_numpy()})
     matched = mo.drop_duplicates().groupby("organisation").size()
     n_ind = ind.groupby("organisation").size()
-    n_un = unmatched.groupby("organisation").size()
+    org_of = ind["organisation"].to_numpy(dtype=object)
+    used = np.zeros(len(ind), dtype=bool)
+    used[unique_sorted(matches["ind"].to_numpy(dtype=np.int64))] = True
+    is_broad = np.zeros(len(ind), dtype=bool)
+    is_broad[broad["ind"].to_numpy(dtype=np.int64)] = True
+    n_un = pd.Series(org_of[~used & ~is_broad]).value_counts()
+    n_broad = pd.Series(org_of[is_broad]).value_counts()
     out = pd.DataFrame({
         "organisation": orgs.to_numpy(dtype=object),
         "accounts": acc_counts.reindex(orgs).fillna(0).astype(np.int64).to_numpy(),
@@ -1096,6 +1218,7 @@ def _organisation_table(ind: pd.DataFrame, table: pd.DataFrame, accounts: pd.Dat
         "matched_accounts": matched.reindex(orgs).fillna(0).astype(np.int64).to_numpy(),
         "indicators": n_ind.reindex(orgs).fillna(0).astype(np.int64).to_numpy(),
         "unmatched_indicators": n_un.reindex(orgs).fillna(0).astype(np.int64).to_numpy(),
+        "ignored_indicators": n_broad.reindex(orgs).fillna(0).astype(np.int64).to_numpy(),
     })
     if exch is not None:
         per = pd.Series(exch[has]).groupby(att[has].to_numpy(dtype=object)).sum()
@@ -1107,12 +1230,26 @@ def _organisation_table(ind: pd.DataFrame, table: pd.DataFrame, accounts: pd.Dat
 
 
 def _add_notes(notes: list[str], ind: pd.DataFrame, table: pd.DataFrame, organisations: pd.DataFrame,
-               unmatched: pd.DataFrame, min_confidence: float) -> None:
-    if len(unmatched):
-        shown = ", ".join(f"{r.organisation}/{r.kind}={_short(str(r.value))}" for r in unmatched.head(5).itertuples())
-        more = f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""
-        notes.append(f"{len(unmatched):,} indicator(s) matched no account (see Attribution.unmatched): {shown}{more}")
-    none = organisations[organisations["matched_accounts"] == 0]["organisation"].tolist()
+               unmatched: pd.DataFrame, broad: pd.DataFrame, min_confidence: float) -> None:
+    if len(broad):  # a warning: name every ignored indicator (up to 20; all of them are in Attribution.unmatched)
+        named: list[str] = []
+        for r in broad.head(20).itertuples():
+            row = ind.iloc[int(r.ind)]
+            why = f"{r.share:.1%} of all accounts" if r.test == "share" else "a hub, spread like accounts at large"
+            named.append(f"{row['organisation']}/{row['kind']}={_short(str(row['value']))} "
+                         f"({int(r.carriers):,} accounts, {why})")
+        more = f" and {len(broad) - 20} more" if len(broad) > 20 else ""
+        left = organisations[(organisations["ignored_indicators"] > 0) & (organisations["matched_accounts"] == 0)]
+        bare = f"; left with no matching indicator: {', '.join(map(str, left['organisation'].head(10)))}" if len(left) else ""
+        notes.append(f"{len(broad):,} indicator(s) ignored as too broad to be one organisation's "
+                     f"(see Attribution.unmatched): {', '.join(named)}{more}{bare}")
+    no_match = unmatched[~unmatched["reason"].str.startswith("too broad")]
+    if len(no_match):
+        shown = ", ".join(f"{r.organisation}/{r.kind}={_short(str(r.value))}" for r in no_match.head(5).itertuples())
+        more = f" and {len(no_match) - 5} more" if len(no_match) > 5 else ""
+        notes.append(f"{len(no_match):,} indicator(s) matched no account (see Attribution.unmatched): {shown}{more}")
+    none = organisations[(organisations["matched_accounts"] == 0)
+                         & (organisations["ignored_indicators"] == 0)]["organisation"].tolist()
     if none:
         notes.append(f"organisation(s) with no match at all: {', '.join(map(str, none[:10]))}"
                      + (f" and {len(none) - 10} more" if len(none) > 10 else "")

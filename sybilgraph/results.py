@@ -1,4 +1,4 @@
-"""Results you can hold: :class:`ClusterResult` and how it is written to disk."""
+"""Results you can hold: :class:`ClusterResult`, and how tables are written to disk and read back."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import InputError
+from ._errors import EmptyInputError, InputError
 from ._report import Report
+from ._write import output_format, printable, staged_writes, unescape_cell, unescape_text
 from .settings import Settings
 
-__all__ = ["ClusterResult", "write_table"]
+__all__ = ["ClusterResult", "write_table", "read_table"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class ClusterResult:
         shown = groups.sort_values(["size", "cluster_id"], ascending=[False, True]).head(top)
         for row in shown.itertuples():
             flag = "SUSPICIOUS" if row.suspicious else "          "
-            lines.append(f"  cluster {row.cluster_id:>6}  {row.size:>6} accounts  score {row.score:.2f} {flag}  {row.top_evidence}")
+            lines.append(f"  cluster {row.cluster_id:>6}  {row.size:>6} accounts  score {row.score:.2f} {flag}  "
+                         f"{printable(row.top_evidence)}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -82,7 +84,7 @@ class ClusterResult:
     def _repr_html_(self) -> str:
         groups = self.groups().head(20)
         rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (r.cluster_id, r.size, f"{r.score:.2f}",
+            "<tr>" + "".join(f"<td>{html.escape(printable(v))}</td>" for v in (r.cluster_id, r.size, f"{r.score:.2f}",
                                                                           f"{r.cohesion:.2f}", r.top_evidence)) + "</tr>"
             for r in groups.itertuples()
         )
@@ -93,18 +95,118 @@ class ClusterResult:
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write ``frame`` as CSV (``.csv``, ``.csv.gz``) or Parquet (``.parquet``, ``.pq``) by suffix.
+    """Write ``frame`` as CSV (``.csv``, ``.csv.gz``) or Parquet (``.parquet``, ``.pq``) by suffix, atomically.
+
+    CSV files are made safe for spreadsheets and exact to read back:
+
+    * every text field is quoted (``"``), so values holding commas, quotes,
+      CR or LF stay one field of one row; numbers are written unquoted and
+      booleans as ``True``/``False``;
+    * a text cell (column names included) that starts with ``=``, ``+``,
+      ``-``, ``@``, a tab or a CR and is not a plain number (``-5``,
+      ``+1.5e3``) gets a leading ``'``, so a spreadsheet shows it as text
+      instead of running it as a formula (OWASP CSV injection); a cell that
+      already starts with ``'`` gets one too, so removing exactly one leading
+      ``'`` from every cell that starts with one gives back the original.
+      :func:`read_table` does that.
+
+    Parquet files, like the DataFrames of the Python API, hold the raw values
+    (account ids and values exactly as given). The file appears whole or not
+    at all: it is written to a hidden temporary beside ``path`` and renamed
+    over it, and the temporary is removed if anything fails or the write is
+    interrupted. See ``docs/output-files.md``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table; its index is not written.
+    path : str or os.PathLike
+        Target file; a symlink is followed (its target is replaced).
 
     Raises
     ------
     InputError
         The suffix is not one of those.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> path = tempfile.mkdtemp() + "/a.csv"
+    >>> write_table(pd.DataFrame({"account_id": ["=HYPERLINK(1)", "-5", "'q"], "n": [1, -2, 3]}), path)
+    >>> print(open(path).read(), end="")
+    "account_id","n"
+    "'=HYPERLINK(1)",1
+    "-5",-2
+    "''q",3
+    >>> read_table(path)["account_id"].tolist()
+    ['=HYPERLINK(1)', '-5', "'q"]
     """
-    p = Path(path)
-    name = p.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        frame.to_parquet(p, index=False)
-    elif name.endswith((".csv", ".csv.gz")):
-        frame.to_csv(p, index=False)
-    else:
-        raise InputError(f"cannot tell the output format of {str(p)!r}; end the name in .csv, .csv.gz, .parquet or .pq.")
+    output_format(path)
+    with staged_writes() as out:
+        out.table(frame, path)
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a table written by :func:`write_table` (or the command line) back, exactly.
+
+    CSV (``.csv``, ``.csv.gz``): every column comes back as text — the exact
+    text of each cell, with the spreadsheet escape of :func:`write_table`
+    removed (one leading ``'`` dropped from every cell and column name that
+    starts with one); empty cells are empty strings. Convert numeric columns
+    yourself (``pd.to_numeric``) where you need numbers: ids stay text, so
+    ``"007"`` stays ``"007"``. Parquet (``.parquet``, ``.pq``) is read as
+    stored, with its types.
+
+    Use this for sybilgraph's own outputs only: on an arbitrary CSV it would
+    drop a leading ``'`` that belongs to the data (read inputs with
+    :func:`sybilgraph.read_observations`, which never unescapes).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.csv``, ``.csv.gz``, ``.parquet`` or ``.pq`` file.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    InputError
+        Unknown suffix, missing file, or a file that does not parse.
+    EmptyInputError
+        The file is empty (not even a header).
+    """
+    p = Path(os.fspath(path))
+    fmt = output_format(p)
+    if not p.exists():
+        raise InputError(f"file {str(p)!r} does not exist.")
+    if fmt == "parquet":
+        try:
+            return pd.read_parquet(p)
+        except (ValueError, OSError) as err:
+            raise InputError(f"cannot read {str(p)!r}: {err}") from err
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    parse = pacsv.ParseOptions(newlines_in_values=True)
+    try:
+        names = pacsv.open_csv(p, parse_options=parse).schema.names
+        table = pacsv.read_csv(
+            p,
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            parse_options=parse,
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as err:
+        if "Empty CSV file" in str(err):
+            raise EmptyInputError(f"file {str(p)!r} is empty; it holds no table.") from err
+        raise InputError(f"cannot parse CSV {str(p)!r}: {err}") from err
+    except OSError as err:
+        raise InputError(f"cannot read {str(p)!r}: {err}") from err
+    columns = [unescape_text(c) for c in table.columns]
+    names = [unescape_cell(n) for n in table.column_names]
+    frame = pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(names))]).to_pandas()
+    frame.columns = pd.Index(names, dtype=object)
+    return frame

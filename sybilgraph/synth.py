@@ -904,25 +904,31 @@ class SynthData:
 
         Writes ``observations.parquet``, ``observations.csv``, ``truth.csv``,
         ``indicators.csv``, ``exchanges.csv`` and ``params.json``; existing
-        files of those names are overwritten.
+        files of those names are replaced. All six are written to temporaries
+        first and renamed together at the end, so an interrupted write leaves
+        the previous set (or none), never a mix. The CSV files are written as
+        :func:`sybilgraph.write_table` writes CSV (text quoted, cells that a
+        spreadsheet would run as formulas escaped); synthetic ids and values
+        never need the escape, so ``observations.csv`` holds exactly the
+        values of ``observations.parquet``.
 
         Parameters
         ----------
         directory : str or os.PathLike
             Target directory.
         """
-        import pyarrow.csv as pacsv
-        import pyarrow.parquet as pq
+        from ._write import staged_writes
 
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_pandas(self.observations, preserve_index=False)
-        pq.write_table(table, out / "observations.parquet")
-        pacsv.write_csv(table, out / "observations.csv")
-        self.truth.to_csv(out / "truth.csv", index=False)
-        self.indicators.to_csv(out / "indicators.csv", index=False)
-        self.exchanges.to_csv(out / "exchanges.csv", index=False)
-        (out / "params.json").write_text(json.dumps(self.params, indent=2, sort_keys=True) + "\n")
+        with staged_writes() as staging:
+            staging.parquet(table, out / "observations.parquet")
+            staging.arrow_csv(table, out / "observations.csv")
+            staging.table(self.truth, out / "truth.csv")
+            staging.table(self.indicators, out / "indicators.csv")
+            staging.table(self.exchanges, out / "exchanges.csv")
+            staging.text(json.dumps(self.params, indent=2, sort_keys=True) + "\n", out / "params.json")
 
 
 # ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sybilgraph.ingest import read_observations
 
 def test_public_names_are_pinned() -> None:
     assert sorted(sg.__all__) == sorted([
-        "cluster_accounts", "read_observations", "from_wide", "write_table", "ClusterResult", "Settings",
+        "cluster_accounts", "read_observations", "from_wide", "write_table", "read_table", "ClusterResult", "Settings",
         "DEFAULT_KIND_WEIGHTS", "Report", "Note", "SybilGraphError", "InputError", "EmptyInputError",
         "ParameterError", "IndicatorError", "EngineError", "__version__", "metrics", "synth",
     ])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import sybilgraph as sg
@@ -169,13 +169,14 @@ def test_shared_proxy_exit_does_not_pull_strangers_in() -> None:
     proxy = "198.51.100.77"
     rows = _ring("a", 12, ips=[proxy, "10.9.0.1"])                # Acme's ring, behind the proxy
     rows += _ring("b", 15, ips=[proxy, "10.8.0.1", "10.8.0.2"])    # another operator on the same proxy
-    rows += _crowd(60, extra=[("ip", proxy)])                      # ordinary customers of the proxy
+    rows += _crowd(360) + [(f"c{i:03d}", "ip", proxy) for i in range(60)]  # 60 of them customers of the proxy
     result = _clustered(rows)
     att = attribute(result, _ind([("Acme", "account", "a02"), ("Acme", "account", "a05"), ("Acme", "ip", proxy)]))
     org = _org_of(att)
     assert (org[[f"a{i:02d}" for i in range(12)]] == "Acme").all()
     assert org[[f"b{i:02d}" for i in range(15)]].isna().all()
-    assert org[[f"c{i:03d}" for i in range(60)]].isna().all()
+    assert org[[f"c{i:03d}" for i in range(360)]].isna().all()
+    assert len(att.unmatched) == 0  # a proxy exit is weak evidence, not too broad
     ev = att.evidence[att.evidence["kind"] == "ip"]
     assert ev["carriers"].iloc[0] == 6 + 5 + 60 and (ev["exclusivity"] < 0.3).all()
 
@@ -257,7 +258,7 @@ def test_confidence_and_min_confidence() -> None:
 def test_singletons_only_on_their_own_match() -> None:
     rows = _ring("r", 10, emails="acme.example") + [("lone", "email", "boss@acme.example"), ("lone", "ip", "192.0.2.1")]
     rows += [("peer", "ip", "192.0.2.1"), ("peer", "email", "peer@mail.example")]
-    result = _clustered(rows)
+    result = _clustered(rows + _crowd(20))
     a = result.assignments.set_index("account_id")
     assert a.loc["lone", "cluster_size"] == 1 and a.loc["peer", "cluster_size"] == 1
     att = attribute(result, _ind([("Acme", "email", "acme.example"), ("Acme", "account", "r00")]))
@@ -312,7 +313,8 @@ def test_no_match_at_all_is_not_an_error() -> None:
 
 @pytest.fixture(scope="module")
 def small_result() -> sg.ClusterResult:
-    return _clustered(_ring("r", 6, ips=["10.0.0.1"], emails="acme.example"))
+    # a ring of six and four strangers (an indicator matching every account would be ignored)
+    return _clustered(_ring("r", 6, ips=["10.0.0.1"], emails="acme.example") + _crowd(4))
 
 
 @pytest.mark.parametrize(
@@ -369,7 +371,7 @@ def test_read_indicators_from_file(tmp_path, small_result: sg.ClusterResult) -> 
     assert "'10.0.0.1/24' has host bits set and was read as 10.0.0.0/24" in notes[0]
     att = attribute(small_result, path)
     assert att.evidence["source"].eq("case-17").all()
-    assert _org_of(att).eq("Acme").all()
+    assert _org_of(att)[[f"r{i:02d}" for i in range(6)]].eq("Acme").all()
     path.write_text("organisation,kind,value\nAcme,ip,10.0.0.0/24\nAcme,payment,c1\nAcme,ip,10.0.0.1/24\n")
     with pytest.raises(sg.IndicatorError, match=r"more than once in row 0 \(line 2\), row 2 \(line 4\)"):
         attribute(small_result, path)
@@ -411,12 +413,124 @@ def test_invariants(mixed_result: sg.ClusterResult, chosen: list[int], conf: flo
     assert att.organisations["accounts"].sum() == len(got)
 
 
+_EVERYWHERE = [("ip", "0.0.0.0/0"), ("ip", "192.0.0.0/2")]  # each matches every account of mixed_result
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chosen=st.lists(st.sampled_from(range(len(_POOL))), min_size=1, max_size=6, unique=True),
+       conf=st.floats(0.05, 1.0), org=st.sampled_from(["A", "B", "C", "Z"]), hub=st.sampled_from(range(len(_EVERYWHERE))))
+@example(chosen=[7], conf=1.0, org="C", hub=0)   # C's card alone, then C's 0.0.0.0/0 (changed C's confidence before)
+@example(chosen=[1, 4], conf=1.0, org="Z", hub=1)  # two domains, then a stranger's range over every account
+def test_indicator_matching_every_account_changes_nothing(mixed_result: sg.ClusterResult, chosen: list[int], conf: float,
+                                                          org: str, hub: int) -> None:
+    ind = pd.DataFrame([_POOL[i] + (conf,) for i in chosen], columns=["organisation", "kind", "value", "confidence"])
+    everywhere = pd.DataFrame([(org, *_EVERYWHERE[hub], conf)], columns=ind.columns)
+    before = attribute(mixed_result, ind)
+    after = attribute(mixed_result, pd.concat([ind, everywhere], ignore_index=True))
+    pd.testing.assert_frame_equal(after.accounts, before.accounts)
+    pd.testing.assert_frame_equal(after.clusters, before.clusters)
+    pd.testing.assert_frame_equal(after.evidence, before.evidence)
+    ignored = after.unmatched[after.unmatched["row"] == len(ind)]
+    assert ignored["reason"].str.startswith("too broad, ignored: matches 46 accounts, 100.0% of all").all() and len(ignored) == 1
+    assert any(f"{org}/ip={_EVERYWHERE[hub][1]} (46 accounts" in n for n in after.notes)
+
+
+# --------------------------------------------------------------------------- broad indicators
+
+
+def _broad_world() -> sg.ClusterResult:
+    """Acme's ring (12), Beta's ring (15) and 200 ordinary accounts, every account on its own IP address.
+
+    80 ordinary accounts and three of Beta's use the public mail provider ``mail.example``.
+    """
+    rows = _ring("a", 12, ips=["198.51.100.7"], emails="acme.example")
+    rows += _ring("b", 15, ips=["203.0.113.9", "203.0.113.10"])
+    rows += [(f"b{i:02d}", "email", f"b{i}@mail.example") for i in range(3)]
+    rows += _crowd(200) + [(f"c{i:03d}", "ip", f"100.64.{i // 100}.{i % 100 + 1}") for i in range(200)]
+    rows += [(f"c{i:03d}", "email", f"p{i}@mail.example") for i in range(80)]
+    return _clustered(rows)
+
+
+_TRUE = [("Acme", "account", "a01"), ("Acme", "email", "acme.example"), ("Beta", "payment", "b-card0"),
+         ("Beta", "account", "b03")]
+_BROAD = [("X", "ip", "0.0.0.0/0"), ("X", "email", "mail.example")]
+
+
+def test_broad_indicators_are_ignored_with_a_named_warning() -> None:
+    result = _broad_world()
+    plain = attribute(result, _ind(_TRUE))
+    att = attribute(result, _ind(_TRUE + _BROAD))
+    org = _org_of(att)
+    # the true organisations keep all their operators, nobody else is attributed ...
+    assert (org[[f"a{i:02d}" for i in range(12)]] == "Acme").all()
+    assert (org[[f"b{i:02d}" for i in range(15)]] == "Beta").all()
+    assert org[[f"c{i:03d}" for i in range(200)]].isna().all()
+    # ... exactly as without the broad indicators
+    pd.testing.assert_frame_equal(att.accounts, plain.accounts)
+    pd.testing.assert_frame_equal(att.clusters, plain.clusters)
+    # each is listed with its reason: every account (share), and a provider spread like everyone (hub)
+    why = att.unmatched.set_index("value")["reason"]
+    assert list(why.index) == ["0.0.0.0/0", "mail.example"]
+    assert why["0.0.0.0/0"] == "too broad, ignored: matches 227 accounts, 100.0% of all (more than max_share=0.5)"
+    assert why["mail.example"].startswith("too broad, ignored: a hub; its 83 accounts spread over 77 effective clusters")
+    note = next(n for n in att.notes if "too broad" in n)
+    assert note.startswith("2 indicator(s) ignored as too broad to be one organisation's")
+    assert "X/ip=0.0.0.0/0 (227 accounts, 100.0% of all accounts)" in note and "X/email=mail.example (83 accounts, a hub" in note
+    assert note.endswith("left with no matching indicator: X")
+    assert not any("no match at all" in n for n in att.notes)
+    x = att.organisations.set_index("organisation").loc["X"]
+    assert (x["ignored_indicators"], x["unmatched_indicators"], x["matched_accounts"], x["accounts"]) == (2, 0, 0, 0)
+    assert "organisation X: 0 accounts in 0 clusters; 2 indicators (2 ignored as too broad)" in att.summary()
+    # with both tests off, the old behaviour: X takes the ordinary accounts on the provider
+    off = attribute(result, _ind(_TRUE + _BROAD), max_share=1.0, hub_spread=None)
+    assert len(off.unmatched) == 0 and (_org_of(off)[[f"c{i:03d}" for i in range(80)]] == "X").all()
+    # the share test alone catches the range, the hub test alone both
+    assert attribute(result, _ind(_TRUE + _BROAD), hub_spread=None).unmatched["value"].tolist() == ["0.0.0.0/0"]
+    assert attribute(result, _ind(_TRUE + _BROAD), max_share=1.0).unmatched["value"].tolist() == ["0.0.0.0/0", "mail.example"]
+
+
+def test_narrow_indicators_still_attribute() -> None:
+    # an organisation in three teams; its domain on all 60 members: more accounts than the largest cluster,
+    # yet concentrated in three clusters (2-3 effective clusters against ~48 for all accounts): not broad
+    rows = []
+    for t in "xyz":
+        rows += _ring(t, 20, emails="org.example")
+    rows += _crowd(200)
+    result = _clustered(rows)
+    att = attribute(result, _ind([("Org", "email", "org.example"), ("Org", "payment", "x-card0"),
+                                  ("Org", "payment", "y-card1"), ("Org", "payment", "z-card0"),
+                                  ("X", "email", "home7.example")]))
+    assert len(att.unmatched) == 0 and not any("too broad" in n for n in att.notes)
+    org = _org_of(att)
+    assert (org[[f"{t}{i:02d}" for t in "xyz" for i in range(20)]] == "Org").all()
+    assert org["c007"] == "X" and org.drop(["c007"] + [f"{t}{i:02d}" for t in "xyz" for i in range(20)]).isna().all()
+    # a narrow indicator next to broad ones still attributes
+    result = _broad_world()
+    att = attribute(result, _ind([("Acme", "payment", "a-card1"), ("X", "ip", "0.0.0.0/0")]))
+    assert (_org_of(att)[[f"a{i:02d}" for i in range(12)]] == "Acme").all()
+    assert att.unmatched["value"].tolist() == ["0.0.0.0/0"]
+
+
+def test_broad_parameters(small_result: sg.ClusterResult) -> None:
+    ind = _ind([("A", "account", "r00")])
+    with pytest.raises(sg.ParameterError, match=r"The 'max_share' parameter of attribute must be a float in \(0, 1\]\. Got 0 instead\."):
+        attribute(small_result, ind, max_share=0)
+    for bad in (0, 1.5, float("nan"), True, "half"):
+        with pytest.raises(sg.ParameterError, match=r"The 'hub_spread' parameter of attribute must be a float in \(0, 1\] or None"):
+            attribute(small_result, ind, hub_spread=bad)  # type: ignore[arg-type]
+
+
 # --------------------------------------------------------------------------- synthetic campaign and CLI
 
 
-def test_synthetic_campaign_every_organisation_found() -> None:
+@pytest.fixture(scope="module")
+def campaign() -> tuple[synth.SynthData, sg.ClusterResult]:
     data = synth.generate("distillation", scale=0.05, seed=0)
-    result = sg.cluster_accounts(data.observations, seed=0)
+    return data, sg.cluster_accounts(data.observations, seed=0)
+
+
+def test_synthetic_campaign_every_organisation_found(campaign: tuple[synth.SynthData, sg.ClusterResult]) -> None:
+    data, result = campaign
     att = attribute(result, data.indicators, exchanges=data.exchanges)
     truth = data.truth.set_index("account_id")
     acc = att.accounts.set_index("account_id").join(truth[["role", "organisation"]].rename(columns={"organisation": "true"}))
@@ -434,6 +548,19 @@ def test_synthetic_campaign_every_organisation_found() -> None:
     assert got[~fake].notna().mean() <= 0.002
     assert orgs["share_of_traffic"].sum() > 0.3
     assert len(att.unmatched) == 0
+
+
+def test_synthetic_campaign_with_broad_indicators(campaign: tuple[synth.SynthData, sg.ClusterResult]) -> None:
+    # the issue's case: 0.0.0.0/0 and gmail.com listed for one (true) organisation
+    data, result = campaign
+    broad = pd.DataFrame({"organisation": ["op-A", "op-A"], "kind": ["ip", "email"], "value": ["0.0.0.0/0", "gmail.com"]})
+    plain = attribute(result, data.indicators)
+    att = attribute(result, pd.concat([data.indicators, broad], ignore_index=True))
+    pd.testing.assert_frame_equal(att.accounts, plain.accounts)
+    assert att.unmatched["value"].tolist() == ["0.0.0.0/0", "gmail.com"]
+    assert att.unmatched["reason"].str.startswith("too broad, ignored").all()
+    note = next(n for n in att.notes if "too broad" in n)
+    assert "op-A/ip=0.0.0.0/0" in note and "op-A/email=gmail.com" in note
 
 
 def test_cli_attribute(tmp_path, capsys) -> None:

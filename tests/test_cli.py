@@ -14,7 +14,7 @@ def test_cluster_writes_assignments(tmp_path, small_obs, capsys) -> None:
     out = tmp_path / "assignments.csv"
     assert main(["cluster", str(src), "-o", str(out), "--seed", "0", "--clusters", str(tmp_path / "c.parquet")]) == 0
     a = pd.read_csv(out, dtype={"account_id": str})
-    assert list(a.columns) == ["account_id", "cluster_id"]
+    assert list(a.columns) == ["account_id", "cluster_id", "cluster_size", "attachment", "periphery_of"]
     assert sorted(a["account_id"]) == sorted(small_obs["account_id"].unique())
     assert (tmp_path / "c.parquet").exists()
 
@@ -24,7 +24,7 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys) -> None:
     src.write_text("acct,kind,value\na,ip,1.1.1.1\n")
     code = main(["cluster", str(src), "-o", str(tmp_path / "x.csv")])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2
+    assert code == 1  # a data error found during the run; 2 is for refusals before any work
     assert len(err) == 1 and err[0].startswith("sybilgraph: error: ") and "account_col='acct'" in err[0]
     assert "Traceback" not in "".join(err)
 
