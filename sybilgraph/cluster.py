@@ -49,6 +49,9 @@ __all__ = ["Membership", "leiden_communities", "earn_membership", "component_see
 
 _MAX_ROUNDS = 50
 
+#: Clusters of at most this many accounts are not cut into Leiden atoms: each account is an atom.
+_SMALL_CLUSTER = 2
+
 #: Cap on Leiden iterations when running "to convergence" (``n_iterations=-1``).
 MAX_ITERATIONS = 100
 
@@ -170,6 +173,8 @@ def _leiden(n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, is_account:
     membership = None
     quality = -np.inf
     try:
+        if settings.n_iterations > 0:  # igraph runs them one after the other itself
+            return np.asarray(g.community_leiden(n_iterations=limit, **kwargs).membership, dtype=np.int64)
         for _ in range(limit):
             part = g.community_leiden(n_iterations=1, initial_membership=membership, **kwargs)
             gain = part.quality - quality
@@ -296,7 +301,8 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     return earned & (density >= settings.min_density)
 
 
-def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
+def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray,
+            settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
     """Let singletons join the cluster they earn membership in, if any.
 
     Leiden sometimes seats an account in a hub's community rather than with the
@@ -350,6 +356,8 @@ def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.n
     at = np.minimum(np.searchsorted(pairs, keys), max(len(pairs) - 1, 0))
     dense = evidence[at] >= settings.min_density * size[keys % k] if len(pairs) else np.zeros(len(keys), dtype=bool)
     keys, score = keys[dense], score[dense]
+    allowed = barred[keys // k] != keys % k
+    keys, score = keys[allowed], score[allowed]
     if not len(keys):
         return None
     acc, tgt = keys // k, keys % k
@@ -386,9 +394,9 @@ def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndar
                 continue
             members, local = np.unique(edges.src[idx[s:e]], return_inverse=True)
             values, vlocal = np.unique(edges.node[idx[s:e]], return_inverse=True)
-            if len(members) <= 2:
-                atom[members] = next_atom
-                next_atom += 1
+            if len(members) <= _SMALL_CLUSTER:  # every account is an atom: tested one by one below
+                atom[members] = next_atom + np.arange(len(members))
+                next_atom += len(members)
                 continue
             n = len(members) + len(values)
             w = edges.weight[idx[s:e]]
@@ -403,8 +411,8 @@ def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndar
     return atom
 
 
-def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.ndarray,
-           settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
+def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.ndarray, known: np.ndarray,
+           known_size: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
     """Regroup the tight groups of each cluster in ``check`` so that groups stay together only when dense.
 
     Membership must not be self-referential: a household's own card and
@@ -419,15 +427,38 @@ def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.nd
     the size of the graph around it). Returns the accounts whose group is
     not their cluster's largest and a group number for each, or None when
     every cluster stays whole.
+
+    ``known`` holds the atom of each account from earlier calls (-1: none)
+    and is updated in place, with ``known_size``, the size of the cluster an
+    account's atom was cut in. A cluster that lost a few accounts, or gained
+    some, keeps the atoms it had (an account that joined it is an atom of its
+    own); a group that left, or a cluster left with less than half of the
+    accounts it was cut with, is cut into atoms again on its own subgraph,
+    where modularity sees it at its own scale (as hierarchical Leiden
+    recurses).
     """
     size = np.bincount(labels)
     acc = np.flatnonzero(check[labels] & (size[labels] >= 3))
     if not len(acc):
         return None
     idx = edges.of_accounts(acc)
-    atom = _atoms(edges, idx, labels, accounts, settings)
+    # A cluster that kept at least half the accounts it had when it was cut keeps its atoms.
+    seen = np.zeros(len(size), dtype=bool)
+    cut_size = np.zeros(len(size), dtype=np.int64)
+    np.maximum.at(cut_size, labels[acc], known_size[acc])
+    seen[labels[acc[known[acc] >= 0]]] = True
+    seen &= 2 * size >= cut_size
+    fresh = acc[~seen[labels[acc]]]
+    atom = _atoms(edges, edges.of_accounts(fresh), labels, accounts, settings) if len(fresh) else np.full(len(labels), -1)
+    old = acc[seen[labels[acc]]]
+    if len(old):
+        mark = np.where(known[old] >= 0, known[old], -1 - old)  # an account without an atom is one
+        kept, _ = pd.factorize((mark - mark.min()) * len(size) + labels[old], sort=True)
+        atom[old] = int(atom.max()) + 1 + kept
     loose = acc[atom[acc] < 0]  # members sharing nothing within the cluster: atoms of their own
     atom[loose] = int(atom.max()) + 1 + np.arange(len(loose))
+    known[acc] = int(known.max()) + 1 + atom[acc]
+    known_size[fresh] = size[labels[fresh]]
     n_atoms = int(atom.max()) + 1
     atom_size = np.bincount(atom[acc], minlength=n_atoms)
     cluster_of = np.zeros(n_atoms, dtype=np.int64)
@@ -456,12 +487,17 @@ def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.nd
                 continue
             c = cluster_of[members[0]]
             lo, hi = np.searchsorted(e_cluster, [c, c + 1])
+            n_pairs = len(members) * (len(members) - 1) // 2
+            if hi - lo == n_pairs and np.all(e_val[lo:hi] >= settings.min_density * atom_size[e_row[lo:hi]] * atom_size[e_col[lo:hi]]):
+                group[members] = members[0]  # every pair of atoms is dense: together is the best partition
+                continue
             local[members] = np.arange(len(members))
             g = ig.Graph(n=len(members), edges=list(zip(local[e_row[lo:hi]].tolist(), local[e_col[lo:hi]].tolist())))
             g.es["weight"] = e_val[lo:hi].tolist()
             ig.set_random_number_generator(random.Random(component_seed(settings.seed, str(accounts[first_member[members[0]]]))))
             part = g.community_leiden(objective_function="CPM", weights="weight", resolution=settings.min_density,
-                                      node_weights=atom_size[members].astype(float).tolist(), n_iterations=-1)
+                                      node_weights=atom_size[members].astype(float).tolist(),
+                                      n_iterations=settings.n_iterations if settings.n_iterations > 0 else 10)
             group[members] = members[np.asarray(part.membership, dtype=np.int64)]  # any member atom names the group
     except Exception as err:  # igraph raises its own InternalError and plain Exceptions
         raise EngineError(f"igraph's Leiden failed while regrouping a cluster's atoms: {err}") from err
@@ -584,6 +620,9 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     dirty = np.ones(next_id, dtype=bool)  # clusters to evaluate in this round
     unsplit = np.ones(next_id, dtype=bool)  # clusters whose atoms have not been tested since they changed
     recut = np.zeros(next_id, dtype=bool)  # clusters to cut into connected pieces in the next round
+    atoms = np.full(n, -1, dtype=np.int64)  # tight groups found so far (see _split)
+    atom_base = np.zeros(n, dtype=np.int64)  # the size of the cluster each atom was cut in
+    barred = np.full(n, -1, dtype=np.int64)  # the cluster the group test took each account out of
     forward: dict[int, int] = {}  # split cluster -> its largest piece of two or more (-1: none)
     touched = np.full(n, -1, dtype=np.int64)
     rounds = 0
@@ -608,11 +647,13 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
         same = piece_size == size[piece_old]  # the piece is its whole old cluster: nothing changed
         if not len(peeled) and same.all():
             # Every account has earned its place: now every tight group must, too.
-            split = _split(edges, labels, unsplit, wobs.accounts, settings)
+            split = _split(edges, labels, unsplit, wobs.accounts, atoms, atom_base, settings)
             unsplit[:] = False
             if split is not None:
                 leavers, group = split
                 touched[leavers] = labels[leavers]
+                barred[leavers] = labels[leavers]
+                atoms[leavers] = -1  # a group that leaves is cut into atoms of its own, in its own context
                 _, group = np.unique(group, return_inverse=True)
                 cut = np.zeros(next_id, dtype=bool)
                 cut[labels[leavers]] = True
@@ -625,7 +666,7 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
                 recut = np.zeros(next_id, dtype=bool)
                 recut[: len(cut)] = cut
                 continue
-            joined = _rejoin(edges, labels, settings)
+            joined = _rejoin(edges, labels, barred, settings)
             if joined is None:
                 break
             joiners, targets = joined
