@@ -201,7 +201,9 @@ def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np
     Each distinct linking value is one link, except that a derived value (an
     ``ip_prefix``) adds one link for its family only when no value of the
     source kind (an ``ip``) already links the account to the same target: a
-    network prefix is not evidence independent of the address inside it.
+    network prefix is not evidence independent of the address inside it. And
+    derived links count only next to at least one plain link: the same mail
+    provider and the same /24 network are a coincidence, not a tie.
 
     Returns the (account, target) pairs as one int64 key ``account * n_targets + target``
     (in no particular order), their link counts and whether one of their links weighs at
@@ -218,6 +220,8 @@ def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np
     der_keys = der_keys[~pd.Index(der_keys).isin(src_keys)]
     codes, keys = pd.factorize(np.concatenate((plain, der_keys // width)), sort=False)
     counts = np.bincount(codes, minlength=len(keys))
+    # Coarse values corroborate; they never bind alone: without a plain link, derived ones count nothing.
+    counts[~pd.Index(keys).isin(pd.unique(plain))] = 0
     strong = pd.Index(keys).isin(pd.unique(pair[weight[link] >= strong_link]))
     return keys, counts, strong
 
@@ -504,15 +508,16 @@ def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.nd
     finally:
         ig.set_random_number_generator(random)
     loner = ~_atoms_earn(edges, idx, atom, group, atom_size, settings)
-    group[loner] = np.flatnonzero(loner)  # an atom that does not earn its place is a group of its own
+    group[loner] = n_atoms + np.flatnonzero(loner)  # an atom that does not earn its place is a group of its own
+    group_cluster = np.concatenate((cluster_of, cluster_of))
     # The largest group of each cluster (ties: smallest member) keeps the cluster; the others leave it.
-    g_size = np.bincount(group[atom[acc]], weights=np.ones(len(acc)), minlength=n_atoms)
-    g_first = np.full(n_atoms, len(labels), dtype=np.int64)
+    g_size = np.bincount(group[atom[acc]], minlength=2 * n_atoms)
+    g_first = np.full(2 * n_atoms, len(labels), dtype=np.int64)
     np.minimum.at(g_first, group[atom[acc]], acc)
     groups = np.flatnonzero(g_size > 0)
-    ranked = groups[np.lexsort((g_first[groups], -g_size[groups], cluster_of[groups]))]
-    lead = ranked[np.r_[True, cluster_of[ranked][1:] != cluster_of[ranked][:-1]]]
-    stays = np.zeros(n_atoms, dtype=bool)
+    ranked = groups[np.lexsort((g_first[groups], -g_size[groups], group_cluster[groups]))]
+    lead = ranked[np.r_[True, group_cluster[ranked][1:] != group_cluster[ranked][:-1]]]
+    stays = np.zeros(2 * n_atoms, dtype=bool)
     stays[lead] = True
     leaves = ~stays[group[atom[acc]]]
     if not leaves.any():

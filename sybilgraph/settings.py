@@ -114,9 +114,6 @@ class Settings:
         get ``other_weight``. Defaults in :data:`DEFAULT_KIND_WEIGHTS`.
     other_weight : float, default 0.5
         Weight of kinds missing from ``kind_weights``, >= 0.
-    max_value_share : float, default 0.5
-        A value carried by more than this share of all accounts is treated as a
-        constant field and carries no evidence, in (0, 1].
     derive_ip_prefix : bool, default True
         Add the /24 (IPv4) or /64 (IPv6) network of each IP as kind ``ip_prefix``.
     derive_email_domain : bool, default True
@@ -146,7 +143,6 @@ class Settings:
     min_density: float = 0.01
     kind_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
     other_weight: float = DEFAULT_OTHER_WEIGHT
-    max_value_share: float = 0.5
     derive_ip_prefix: bool = True
     derive_email_domain: bool = True
     seed: int = 0
@@ -173,7 +169,6 @@ class Settings:
         if not (isinstance(self.strong_link, (int, float)) and float(self.strong_link) == float("inf")):
             collect(check_number, self.strong_link, "strong_link", func, low=0, low_open=True)
         collect(check_number, self.other_weight, "other_weight", func, low=0)
-        collect(check_number, self.max_value_share, "max_value_share", func, low=0, high=1, low_open=True)
         collect(check_int, self.seed, "seed", func, low=0)
         collect(check_number, self.tolerance, "tolerance", func, low=0)
         if self.n_iterations != -1:
