@@ -1,29 +1,49 @@
-"""Stage 5 — cluster: Leiden on each component, then membership must be earned.
+"""Stage 5 — cluster: Leiden proposes, membership must be earned, groups must earn it too.
 
-Two steps:
+Three steps, repeated until nothing changes:
 
 1. **Leiden** (Traag, Waltman & van Eck 2019) on the bipartite graph of each
-   connected component, to convergence, seeded per component from
-   ``(seed, smallest account id)`` so a component's result never depends on
-   which other components are in the input.
-2. **Earned membership.** Leiden assigns every node somewhere, so an account
-   that touches an operator's community only through one widely shared value
-   (a proxy exit, a stock fingerprint) lands in it. A value ``v`` of account
-   ``a`` *links* ``a`` to its cluster ``C`` when its exclusivity
+   connected component (``n_iterations`` iterations, 2 by default), seeded
+   per component from ``(seed, smallest account id)`` so a component's
+   result never depends on which other components are in the input. Its
+   communities are *proposals*: modularity's resolution limit lets their
+   size follow the size of the component.
+2. **Earned membership of accounts.** A value ``v`` of account ``a``
+   *links* ``a`` to its cluster ``C`` when its exclusivity
 
    .. math:: q(a, v, C) = \\frac{|C \\cap A_v| - 1}{|A_v| - 1}
 
    (the share of the value's *other* carriers ``A_v`` that are in ``C``) is
    at least ``link_share``. An account keeps its place when at least
-   ``min_links`` distinct values link it (a derived ``ip_prefix`` adds
-   nothing to an ``ip`` inside it that already links), or one link's value
-   weight reaches ``strong_link``. The others leave ``C`` and become singletons (their
-   ``periphery_of`` names ``C``). What is left of each cluster is split into
-   its connected pieces, and the two steps repeat until nothing changes.
-   The reported *attachment* is :math:`e(a, C) = \\sum_v w_v \\, q(a, v, C)`.
+   ``min_links`` independent values link it (a derived ``ip_prefix`` adds
+   nothing to an ``ip`` inside it that already links, and derived values
+   alone never bind), or one link's weight reaches ``strong_link``, or one
+   linking value of a kind that stands alone (a template, a device image;
+   never an IP) is carried by ``exclusive_link`` accounts or more; *and* its
+   evidence per other member, its *coverage*
 
-Cluster ids are canonical: 0 is the largest cluster, ties broken by the
-smallest member account id.
+   .. math:: \\rho(a, C) = \\frac{\\sum_v w_v \\, (|C \\cap A_v| - 1)}{|C| - 1}
+
+   reaches ``min_density``. The others leave ``C`` and become singletons
+   (their ``periphery_of`` names ``C``); what is left is split into its
+   connected pieces.
+3. **Earned membership of groups.** Step 2 is self-referential for groups:
+   once a household is inside an operator's cluster, its own card and device
+   link each of its members. So each cluster is cut into *atoms* (Leiden on
+   the cluster's own subgraph, where modularity sees it at its own scale),
+   and the atoms are regrouped by the Constant Potts Model on the evidence
+   *between* them, :math:`X(S, T) = \\sum_v w_v |S \\cap A_v| |T \\cap A_v|`,
+   at resolution ``min_density`` (CPM has no resolution limit: Traag, Van
+   Dooren & Nesterov 2011). Each atom must then earn its place in its group
+   by the rule of step 2, counting only what it shares with the *rest* of the
+   group. Groups other than a cluster's largest leave it.
+
+An account never rejoins a cluster that step 3 took it out of; singletons
+join the cluster they earn a place in by the rule of step 2. The reported
+*attachment* is :math:`e(a, C) = \\sum_v w_v \\, q(a, v, C)`. Cluster ids are
+canonical: 0 is the largest cluster, ties broken by the smallest member
+account id. ``docs/concepts.md`` works the rules through on a household
+behind an operator's proxy exit.
 """
 
 from __future__ import annotations
