@@ -70,7 +70,7 @@ __all__ = ["Membership", "leiden_communities", "earn_membership", "component_see
 _MAX_ROUNDS = 50
 
 #: Clusters of at most this many accounts are not cut into Leiden atoms: each account is an atom.
-_SMALL_CLUSTER = 2
+_SMALL_CLUSTER = 3
 
 #: Cap on Leiden iterations when running "to convergence" (``n_iterations=-1``).
 MAX_ITERATIONS = 100
@@ -406,27 +406,33 @@ def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndar
     lab = labels[edges.src[idx]]
     shared = _key_counts(edges.node[idx] * k + lab) >= 2
     idx, lab = idx[shared], lab[shared]
-    order = np.argsort(lab, kind="stable")  # edges stay in account order within a cluster
-    idx, lab = idx[order], lab[order]
+    src, node = edges.src[idx], edges.node[idx]
+    # Local numbers of accounts and values within their cluster, for all clusters at once.
+    acc_keys, acc_local = np.unique(lab * len(labels) + src, return_inverse=True)
+    val_keys, val_local = np.unique(lab * (int(node.max()) + 1) + node, return_inverse=True)
+    acc_start = np.searchsorted(acc_keys // len(labels), np.arange(k))
+    val_start = np.searchsorted(val_keys // (int(node.max()) + 1), np.arange(k))
+    acc_local, val_local = acc_local.reshape(-1) - acc_start[lab], val_local.reshape(-1) - val_start[lab]
+    order = np.argsort(lab, kind="stable")
+    bounds = np.flatnonzero(np.diff(lab[order])) + 1
     atom = np.full(len(labels), -1, dtype=np.int64)
-    bounds = np.flatnonzero(np.diff(lab)) + 1
     next_atom = 0
     plain = settings.replace(objective="modularity", modularity_floor=0.0, resolution=1.0)
     try:
         for s, e in zip(np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [len(lab)])).tolist()):
             if s == e:
                 continue
-            members, local = np.unique(edges.src[idx[s:e]], return_inverse=True)
-            values, vlocal = np.unique(edges.node[idx[s:e]], return_inverse=True)
+            c = int(lab[order[s]])
+            members = acc_keys[acc_start[c]:acc_start[c + 1] if c + 1 < k else len(acc_keys)] - c * len(labels)
             if len(members) <= _SMALL_CLUSTER:  # every account is an atom: tested one by one below
                 atom[members] = next_atom + np.arange(len(members))
                 next_atom += len(members)
                 continue
-            n = len(members) + len(values)
-            w = edges.weight[idx[s:e]]
-            member = _leiden(n, local.reshape(-1), vlocal.reshape(-1) + len(members), w,
-                             np.arange(n) < len(members), component_seed(settings.seed, str(accounts[members[0]])),
-                             plain)
+            n_values = (val_start[c + 1] if c + 1 < k else len(val_keys)) - val_start[c]
+            here = order[s:e]
+            member = _leiden(len(members) + n_values, acc_local[here], val_local[here] + len(members),
+                             edges.weight[idx[here]], np.arange(len(members) + n_values) < len(members),
+                             component_seed(settings.seed, str(accounts[members[0]])), plain)
             _, inverse = np.unique(member[: len(members)], return_inverse=True)
             atom[members] = next_atom + inverse.reshape(-1)
             next_atom += int(inverse.max()) + 1
