@@ -263,8 +263,8 @@ def attribute(
     max_share : float, default 0.5
         An indicator matching more than this share of all accounts is too
         broad to be one organisation's and is ignored, in (0, 1]; 1 turns
-        this test off. The default is that of ``Settings.max_value_share``,
-        the share above which the clustering calls a value a constant field.
+        this test off. The default is a strict majority: no organisation of
+        several is most of the population.
     hub_spread : float or None, default 0.5
         An indicator matching more accounts than the largest cluster holds,
         whose accounts fall into at least this share of the effective number
