@@ -183,7 +183,9 @@ def _fold_arrow(texts: pa.Array) -> pa.Array:
     other = pc.invert(pc.string_is_ascii(texts))
     if not pc.any(other).as_py():
         return folded
-    rest = pa.array([_fold(t) for t in texts.filter(other).to_pylist()], type=pa.string())
+    # the replacement must have the type of the texts: replace_with_mask has no
+    # kernel for a large_string array with string replacements
+    rest = pa.array([_fold(t) for t in texts.filter(other).to_pylist()], type=texts.type)
     return pc.replace_with_mask(folded, other, rest)
 
 
@@ -761,7 +763,8 @@ def mine_templates_encoded(
     text_codes : ndarray of int64
         Row ``i`` sent the prompt ``texts[text_codes[i]]``; -1 is a missing prompt.
     texts : pyarrow string array
-        Distinct prompt texts, no nulls among those ``text_codes`` refers to.
+        Distinct prompt texts (``string``, ``large_string`` or ``string_view``,
+        one array or chunked), no nulls among those ``text_codes`` refers to.
     account_codes : ndarray of int64, optional
         Account of each row (-1: none), as ``accounts`` of :func:`mine_templates`.
     threshold, max_prompts_per_account, seed
@@ -792,7 +795,24 @@ def mine_templates_encoded(
         raise InputError(f"mine_templates_encoded expects account_codes to be aligned with text_codes. "
                          f"Got {len(account_codes)} account codes for {len(codes)} rows.")
     acct = None if account_codes is None else np.asarray(account_codes, dtype=np.int64)
-    return _mine(codes, texts, acct, thr, int(max_prompts_per_account), int(seed))
+    return _mine(codes, _string_array(texts), acct, thr, int(max_prompts_per_account), int(seed))
+
+
+def _string_array(texts: object) -> pa.Array:
+    """``texts`` as one Arrow ``string`` or ``large_string`` array (the types every kernel here takes)."""
+    if not isinstance(texts, (pa.Array, pa.ChunkedArray)):
+        raise InputError(f"mine_templates_encoded expects texts to be a pyarrow string array. "
+                         f"Got {type(texts).__name__} instead.")
+    if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+        is_view = getattr(pa.types, "is_string_view", None)  # pyarrow >= 16
+        if not ((is_view is not None and is_view(texts.type)) or pa.types.is_null(texts.type)):
+            raise InputError(f"mine_templates_encoded expects texts to be a pyarrow string array. "
+                             f"Got an array of type {texts.type} instead.")
+        texts = texts.cast(pa.large_string())
+    if isinstance(texts, pa.ChunkedArray):
+        # chunks of a string array can hold more than 2 GB together; large_string offsets cannot overflow
+        texts = texts.cast(pa.large_string()).combine_chunks()
+    return texts
 
 
 def _mine(raw_codes: np.ndarray, raw_uniques: pa.Array, acct_codes: np.ndarray | None, thr: float, cap: int,

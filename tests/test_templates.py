@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -432,3 +433,50 @@ def test_encoded_twin_agrees_with_mine_templates() -> None:
     got = [ids[r] if r >= 0 else None for r in rows]
     assert got == list(expected.template_ids)
     pd.testing.assert_frame_equal(table, expected.table)
+
+
+# --------------------------------------------------------------------------- #
+# Any script, any type of Arrow string array
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("arrow_type", ["string", "large_string", "string_view", "chunked"])
+def test_non_ascii_prompts_in_a_large_string_array_do_not_crash(arrow_type: str) -> None:
+    # Regression: _fold_arrow passed a large_string array and string replacements to
+    # pc.replace_with_mask (ArrowNotImplementedError), so one non-ASCII prompt killed the run.
+    import pyarrow as pa
+
+    distinct = ["Straße", "请把下面的文章翻译成英文", "plain ascii prompt"]
+    if arrow_type == "chunked":
+        arr: pa.Array | pa.ChunkedArray = pa.chunked_array([distinct[:1], distinct[1:]], type=pa.string())
+    elif arrow_type == "string_view" and not hasattr(pa, "string_view"):
+        pytest.skip("pyarrow without string_view")
+    else:
+        arr = pa.array(distinct, type=getattr(pa, arrow_type)())
+    rows, ids, table = templates.mine_templates_encoded(np.array([0, 1, 2, 1]), arr)
+    assert ids[rows[1]] == ids[rows[3]] and len({ids[r] for r in rows}) == 3
+    assert sorted(table["representative"]) == sorted(normalise_prompt(t) for t in distinct)
+
+
+def test_encoded_rejects_what_is_not_a_string_array() -> None:
+    import pyarrow as pa
+
+    with pytest.raises(InputError, match="type int64"):
+        templates.mine_templates_encoded(np.array([0]), pa.array([1]))
+    with pytest.raises(InputError, match="list"):
+        templates.mine_templates_encoded(np.array([0]), ["a"])  # type: ignore[arg-type]
+
+
+def test_cli_clusters_a_file_with_non_ascii_prompts(tmp_path: Path) -> None:
+    # Regression for the crash as a user met it: the CLI on a CSV with a German and a Chinese prompt.
+    import subprocess
+    import sys
+
+    src = tmp_path / "obs.csv"
+    src.write_text("account_id,kind,value\na1,prompt,Straße\na2,prompt,请把下面的文章翻译成英文\n"
+                   "a3,ip,1.2.3.4\na1,ip,1.2.3.4\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    proc = subprocess.run([sys.executable, "-m", "sybilgraph", "cluster", str(src), "-o", str(out)],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(pd.read_csv(out)["account_id"]) == ["a1", "a2", "a3"]
