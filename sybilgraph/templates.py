@@ -123,7 +123,9 @@ _M3 = _U64(0x94D049BB133111EB)
 _GAP = _U64(0x5BD1E9955BD1E995)
 _SHIFT_30, _SHIFT_27, _SHIFT_31 = _U64(30), _U64(27), _U64(31)
 _U32 = _U64(32)
-_LOW32 = _U64(0xFFFFFFFF)
+# learning keys: shingle << 32 | weight << 29 | text (a round learns from at most 2**29 texts)
+_WEIGHT_SHIFT = _U64(29)
+_TEXT_MASK = _U64((1 << 29) - 1)
 
 # RE2 patterns (pyarrow) applied in this order after case folding, digit
 # canonicalisation and whitespace collapsing. Every pattern runs on text whose
@@ -157,6 +159,7 @@ _MASKS: tuple[tuple[str, str], ...] = (
 _DIGITS = r"\p{Nd}+"
 _ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"  # what str.split() splits ASCII text on
 _ASCII_CONTROLS = r"[\x00-\x08\x0e-\x1b\x7f]+"  # control characters that are not whitespace
+_UNICODE_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f\x{85}\p{Z}]+"  # what str.split() splits on
 # Marks that change how a text looks but not which words it holds, removed from
 # non-ASCII texts after NFKD: diacritics of Latin, Greek and Cyrillic letters (so
 # "é" and "e" fold together, as people type both), Arabic short vowels, Quranic
@@ -174,7 +177,7 @@ _MARKS = ("\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _CHAR_SCRIPTS_HAN = r"\p{Han}"
 _CHAR_SCRIPTS_SYLLABIC = r"\p{Hiragana}\p{Katakana}\p{Bopomofo}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
 # ... and symbols (emoji, dingbats) are tokens of their own too, wherever they stand
-_CHAR_TOKEN = "([" + _CHAR_SCRIPTS_HAN + _CHAR_SCRIPTS_SYLLABIC + r"\p{So}])"
+_CHAR_TOKEN = "[" + _CHAR_SCRIPTS_HAN + _CHAR_SCRIPTS_SYLLABIC + r"\p{So}]"
 # Weight of a shingle in quarters of a word shingle: a shingle of words weighs 4,
 # one of Han characters 2, one holding a kana, Bopomofo, Thai, Lao, Khmer or
 # Myanmar code point 1 (a shingle weighs what its lightest token weighs).
@@ -222,26 +225,44 @@ def _punctuation_all() -> str:
     return _PUNCTUATION + "".join(ch for ch in more if ch not in _PUNCTUATION)
 
 
+def _fold_unicode(texts: list[str], arrow_type: pa.DataType) -> pa.Array:
+    """Fold non-ASCII texts: :func:`_fold` of each, as an Arrow array of ``arrow_type``.
+
+    Decomposition (NFKD), case folding and the removal of :func:`_ignorable`
+    characters run in Python; recomposition (NFKC, the costly step, in utf8proc)
+    and whitespace in Arrow kernels. utf8proc may know characters that this
+    Python's Unicode tables do not (a newer Unicode version) and map them to
+    capitals or to "ß", so the composed text is lower-cased and "ß" case folded
+    once more.
+    """
+    strip = _ignorable().sub
+    decomposed = [strip("", unicodedata.normalize("NFKD", t).casefold()) for t in texts]
+    composed = pc.utf8_lower(pc.utf8_normalize(pa.array(decomposed, type=arrow_type), form="NFKC"))
+    composed = pc.replace_substring(composed, "ß", "ss")
+    return pc.utf8_trim(pc.replace_substring_regex(composed, pattern=_UNICODE_SPACE, replacement=" "),
+                        characters=" ")
+
+
 def _fold(text: str) -> str:
     """Fold case, width, marks and whitespace (the reference; Arrow does it for ASCII texts).
 
     ASCII texts are lower-cased and lose their control characters. Other texts
     are decomposed (NFKD), case folded, stripped of the marks and format and
-    control characters of :func:`_ignorable`, and recomposed (NFKC). Then
-    whitespace runs become one space, and the ends are stripped.
+    control characters of :func:`_ignorable`, recomposed (NFKC) and lower-cased
+    (see :func:`_fold_unicode`). Then
+    whitespace runs (what ``str.split()`` splits on) become one space, and
+    the ends are stripped.
     """
     if text.isascii():
         text = text.lower()  # equals NFKC + casefold on ASCII
         if not text.isprintable():
             text = re.sub(_ASCII_CONTROLS, "", text)
-    else:
-        text = unicodedata.normalize("NFKD", text).casefold()
-        text = unicodedata.normalize("NFKC", _ignorable().sub("", text))
-    return " ".join(text.split())
+        return " ".join(text.split())
+    return str(_fold_unicode([text], pa.string())[0].as_py())
 
 
 def _fold_arrow(texts: pa.Array) -> pa.Array:
-    """:func:`_fold` of every text: in Arrow for ASCII texts, in Python for the others."""
+    """:func:`_fold` of every text: in Arrow for ASCII texts, :func:`_fold_unicode` for the others."""
     # On ASCII, NFKC + casefold is lower-casing, and str.split() splits on these characters.
     folded = pc.replace_substring_regex(pc.ascii_lower(texts), pattern=_ASCII_CONTROLS, replacement="")
     folded = pc.utf8_trim(pc.replace_substring_regex(folded, pattern=_ASCII_SPACE, replacement=" "),
@@ -251,8 +272,7 @@ def _fold_arrow(texts: pa.Array) -> pa.Array:
         return folded
     # the replacement must have the type of the texts: replace_with_mask has no
     # kernel for a large_string array with string replacements
-    rest = pa.array([_fold(t) for t in texts.filter(other).to_pylist()], type=texts.type)
-    return pc.replace_with_mask(folded, other, rest)
+    return pc.replace_with_mask(folded, other, _fold_unicode(texts.filter(other).to_pylist(), texts.type))
 
 
 def _mask(folded: pa.Array) -> pa.Array:
@@ -391,7 +411,7 @@ def _weighted_shingles(norm: pa.Array, weights: bool = True) -> tuple[np.ndarray
     n = len(norm)
     ascii_only = bool(pc.all(pc.string_is_ascii(norm)).as_py()) if n else True
     if not ascii_only:  # every character of a script without spaces, and every symbol, is a token
-        norm = pc.replace_substring_regex(norm, pattern=_CHAR_TOKEN, replacement=" \\1 ")
+        norm = pc.replace_substring_regex(norm, pattern=_CHAR_TOKEN, replacement=" \\0 ")
     tokens = pc.split_pattern(norm, pattern=" ")
     flat = pc.utf8_trim(pc.list_flatten(tokens), characters=_PUNCTUATION if ascii_only else _punctuation_all())
     parent = pc.list_parent_indices(tokens)
@@ -491,22 +511,19 @@ def _run_starts(sorted_values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
 
 
-def _learn(keys: np.ndarray, doc_hash: np.ndarray, seed: int,
-           light: tuple[np.ndarray, np.ndarray] | None = None) -> _Model:
+def _learn(keys: np.ndarray, doc_hash: np.ndarray, seed: int) -> _Model:
     """Group frequent shingles that occur in the same texts into templates.
 
     Parameters
     ----------
     keys : numpy.ndarray of uint64
-        ``shingle << 32 | text`` for every shingle of the learning texts
-        (``text`` indexes ``doc_hash``). Sorted in place.
+        ``shingle << 32 | weight << 29 | text`` for every shingle of the
+        learning texts (``text`` indexes ``doc_hash``; ``weight`` is the
+        shingle's, see :data:`_WEIGHT_WORD`). Sorted in place.
     doc_hash : numpy.ndarray of uint64
         Hash of each learning text's normalised form.
     seed : int
         Seed of the MinHash functions.
-    light : (numpy.ndarray of uint32, numpy.ndarray of uint8), optional
-        The shingles lighter than a word shingle (sorted, distinct) and their
-        weights; every other shingle weighs :data:`_WEIGHT_WORD`.
 
     Returns
     -------
@@ -530,8 +547,10 @@ def _learn(keys: np.ndarray, doc_hash: np.ndarray, seed: int,
     if not frequent.any():
         return _EMPTY_MODEL
     shingle = shingle_of_pair[starts[frequent]].astype(np.uint32)
+    # a shingle's weight is the same in every text (the lightest wins if two shingles share a hash)
+    weight = ((pairs[starts[frequent]] >> _WEIGHT_SHIFT) & _U64(7)).astype(np.int32)
     del shingle_of_pair
-    text = (pairs[np.repeat(frequent, n_texts)] & _LOW32).astype(np.int64)
+    text = (pairs[np.repeat(frequent, n_texts)] & _TEXT_MASK).astype(np.int64)
     del pairs
     n_texts = n_texts[frequent]
     starts = np.r_[0, np.cumsum(n_texts)[:-1]]
@@ -577,11 +596,6 @@ def _learn(keys: np.ndarray, doc_hash: np.ndarray, seed: int,
     eb = np.concatenate(edge_b) if edge_b else np.empty(0, dtype=np.int64)
     graph = coo_matrix((np.ones(len(ea), dtype=np.int8), (ea, eb)), shape=(n_shingles, n_shingles))
     _, comp = connected_components(graph, directed=False)
-    weight = np.full(n_shingles, _WEIGHT_WORD, dtype=np.int32)
-    if light is not None and len(light[0]):
-        at = np.minimum(np.searchsorted(light[0], shingle), len(light[0]) - 1)
-        is_light = light[0][at] == shingle
-        weight[is_light] = light[1][at[is_light]]
     comp_weight = np.bincount(comp, weights=weight)
     big = comp_weight[comp] >= _MIN_WEIGHT
     if not big.any():
@@ -732,28 +746,15 @@ def _threaded(func: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
             yield pending.popleft().result()
 
 
-def _learning_keys(texts_of: Callable[[np.ndarray], pa.Array], which: np.ndarray
-                   ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """``shingle << 32 | position in which`` for every shingle of the texts ``which``.
-
-    Also returns the shingles lighter than a word shingle, sorted and
-    distinct, with their weights (see :func:`_learn`).
-    """
+def _learning_keys(texts_of: Callable[[np.ndarray], pa.Array], which: np.ndarray) -> np.ndarray:
+    """``shingle << 32 | weight << 29 | position in which`` for every shingle of the texts ``which``."""
+    assert len(which) <= int(_TEXT_MASK) + 1  # LEARNING_BUDGET is far below
     parts: list[np.ndarray] = [np.empty(0, np.uint64)]
-    light_f: list[np.ndarray] = [np.empty(0, np.uint32)]
-    light_w: list[np.ndarray] = [np.empty(0, np.uint8)]
     for lo in range(0, len(which), _CHUNK):
         f, d, w = _weighted_shingles(texts_of(which[lo:lo + _CHUNK]))
-        parts.append((f.astype(np.uint64) << _U32) | (d + lo).astype(np.uint64))
-        is_light = w < _WEIGHT_WORD
-        if is_light.any():
-            light_f.append(f[is_light])
-            light_w.append(w[is_light])
-    lf, lw = np.concatenate(light_f), np.concatenate(light_w)
-    order = np.lexsort((lw, lf))  # one weight per shingle hash: the lightest
-    lf, lw = lf[order], lw[order]
-    first = _run_starts(lf)
-    return np.concatenate(parts), (lf[first], lw[first])
+        parts.append((f.astype(np.uint64) << _U32) | (w.astype(np.uint64) << _WEIGHT_SHIFT)
+                     | (d + lo).astype(np.uint64))
+    return np.concatenate(parts)
 
 
 def _learning_sample(candidates: np.ndarray, doc_hash: np.ndarray,
@@ -1040,15 +1041,15 @@ def _mine(raw_codes: np.ndarray, raw_uniques: pa.Array, acct_codes: np.ndarray |
         if len(unassigned) == 0:
             break
         sample = _learning_sample(unassigned, doc_hash, pair_doc, pair_acct, free_docs, cap)
-        keys, light = _learning_keys(texts_of, sample)
-        model = _learn(keys, doc_hash[sample], seed + round_, light)
+        keys = _learning_keys(texts_of, sample)
+        model = _learn(keys, doc_hash[sample], seed + round_)
         if len(model.size) == 0:
             break
         # assign the learning texts from their shingles, then the others by chunk
         got = np.full(n_docs, -1, dtype=np.int64)
         table = model.filter
         got[sample], score[sample] = _assign(
-            (keys >> _U32).astype(np.uint32), (keys & _LOW32).astype(np.int64),
+            (keys >> _U32).astype(np.uint32), (keys & _TEXT_MASK).astype(np.int64),
             len(sample), model, thr, table)
         del keys
         rest = unassigned[~np.isin(unassigned, sample, assume_unique=True)]
