@@ -9,13 +9,18 @@ template can be linked like accounts sharing a card or a device.
 
 Method (see ``docs/prompt_templates.md`` for the measurements)
 --------------------------------------------------------------
-1. :func:`normalise_prompt` folds case, width and whitespace and masks
-   numbers, URLs, e-mail addresses, quoted strings, code and identifiers.
-   Distinct normalised texts are the unit of work from then on.
-2. Every normalised text is cut into word *shingles*: contiguous word
-   trigrams plus gapped 4-grams (``w0 w1 _ w3``, which survive a one-word slot
-   or a synonym). Punctuation is not part of a word, so punctuation edits do
-   not change the shingles.
+1. :func:`normalise_prompt` folds case, width, diacritics, invisible
+   characters and whitespace and masks numbers, URLs, e-mail addresses, quoted
+   strings, code and identifiers. Distinct normalised texts are the unit of
+   work from then on.
+2. Every normalised text is cut into tokens -- space-separated words, and
+   every character of a script written without spaces (Chinese, Japanese,
+   Thai, ...) and every emoji on its own -- and the tokens into *shingles*:
+   contiguous trigrams plus gapped 4-grams (``w0 w1 _ w3``, which survive a
+   one-word slot or a synonym). Punctuation is not part of a token, so
+   punctuation edits do not change the shingles. A shingle of characters
+   weighs less than one of words (a Han character half a word, a kana or
+   Thai character a quarter), and the sizes below count weights.
 3. **Learning.** On a deterministic sample of distinct texts (at most
    ``max_prompts_per_account`` per account, smallest hash first, and at most
    :data:`LEARNING_BUDGET` in all), a shingle is *frequent* when it occurs in
@@ -315,7 +320,11 @@ def normalise_prompt(text: str) -> str:
     Returns
     -------
     str
-        The normalised prompt: Unicode NFKC, case-folded, whitespace collapsed
+        The normalised prompt: Unicode NFKC, case-folded, without diacritics
+        of Latin, Greek and Cyrillic letters, Arabic short vowels and kashida,
+        Hebrew points, emoji variation selectors and skin tones, format
+        characters (zero-width spaces and joiners, bidi controls, soft hyphens)
+        and control characters other than whitespace, whitespace collapsed
         to single spaces and stripped, with these spans replaced by a
         placeholder (in this order): fenced code blocks and inline code
         (``<code>``), URLs (``<url>``), e-mail addresses (``<email>``), quoted
@@ -331,15 +340,20 @@ def normalise_prompt(text: str) -> str:
 
     Notes
     -----
-    Digit runs are replaced by ``0`` before any mask is applied, and case and
-    whitespace are folded first, so two prompts that differ only in their
-    digits, their letter case or their whitespace always normalise to the
-    same text. ``mine_templates`` normalises in batches with the same code.
+    Digit runs (of any script) are replaced by ``0`` before any mask is
+    applied, and case, width, marks and whitespace are folded first, so two
+    prompts that differ only in their digits, their letter case, their
+    accents, their invisible characters or their whitespace always normalise
+    to the same text. Quoted strings include CJK corner quotes (``「」``,
+    ``『』``). ``mine_templates`` normalises in batches with the same code.
+    Folding is idempotent. A lone surrogate (not Unicode text) becomes U+FFFD.
 
     Examples
     --------
     >>> normalise_prompt("Fix   bug #123 in `parse_user()` -- see https://x.io/a?b=1")
     'fix bug #<num> in <code> -- see <url>'
+    >>> normalise_prompt("Écris\u200b 3 réponses") == normalise_prompt("ecris 7 REPONSES")
+    True
     """
     if not isinstance(text, str):
         raise InputError(f"normalise_prompt expects a str. Got {type(text).__name__} instead.")
@@ -804,9 +818,9 @@ def mine_templates(
         cap what each account contributes to learning and to count
         ``n_accounts``. Missing accounts (``None``, NaN) are not capped.
     threshold : float, default 0.4
-        Share of a template's shingles (its fixed text, in word trigrams and
-        gapped 4-grams) that a prompt must contain to be given that
-        template's id, in (0, 1]. Lower links prompts whose fixed text was
+        Share of a template's shingles (its fixed text, in token trigrams and
+        gapped 4-grams, counted by weight) that a prompt must contain to be
+        given that template's id, in (0, 1]. Lower links prompts whose fixed text was
         edited more (or cut), higher asks for closer copies.
     max_prompts_per_account : int, default 1000
         Most distinct normalised texts of one account used for *learning*
@@ -855,13 +869,18 @@ def mine_templates(
     with how many prompts one account sends. Without ``accounts`` only the
     budget bounds learning.
 
+    *Scripts.* Texts in any script are mined. Chinese, Japanese, Thai, Lao,
+    Khmer and Myanmar characters and emoji are tokens of their own. Such
+    shingles weigh less than word shingles, so a template needs about as much
+    fixed text in every script: eleven Han characters in a row, or about
+    nineteen of Japanese mostly in kana, count like seven English words.
+
     *Limits.* A template needs at least :data:`MIN_TEXTS` distinct instances
-    and :data:`MIN_SHINGLES` fixed shingles (seven fixed words in a row give nine);
-    shorter fixed text ("Translate: {text}") is not told apart from a common
-    phrase. Words are split on spaces, so languages written without spaces
-    get few shingles. Shingles come from the first 192 and the last 64 words
-    of a text. Texts whose normalised forms share a 128-bit hash would be
-    treated as one.
+    and fixed shingles weighing :data:`MIN_SHINGLES` word shingles (seven
+    fixed words in a row give nine); shorter fixed text ("Translate: {text}")
+    is not told apart from a common phrase. Shingles come from the first 192
+    and the last 64 tokens of a text. Texts whose normalised forms share a
+    128-bit hash would be treated as one.
 
     Examples
     --------
