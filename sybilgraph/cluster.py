@@ -591,7 +591,7 @@ def _attachment(edges: _Edges, labels: np.ndarray) -> np.ndarray:
     idx = edges.of_accounts(grouped)
     src = edges.src[idx]
     share = (_key_counts(edges.node[idx] * (int(labels.max()) + 1) + labels[src]) - 1) / (edges.degree[idx] - 1)
-    return np.bincount(src, weights=edges.weight[idx] * share, minlength=len(labels))
+    return np.bincount(src, weights=edges.weight[idx] * share, minlength=len(labels)).astype(np.float64)
 
 
 def _pieces(edges: _Edges, idx: np.ndarray, accounts: np.ndarray, labels: np.ndarray) -> np.ndarray:
