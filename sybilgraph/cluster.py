@@ -291,16 +291,21 @@ class _Edges:
         return np.arange(total) + offsets
 
 
-def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settings) -> np.ndarray:
+def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settings,
+            core: np.ndarray | None = None) -> np.ndarray:
     """Return whether each account of the edges ``idx`` has earned its place in its cluster.
 
     ``idx`` must hold every edge of every member of the clusters it touches:
     a value's exclusivity counts its carriers in the cluster among these
-    edges. Answers for accounts without edges in ``idx`` are False.
+    edges. Answers for accounts without edges in ``idx`` are False. When
+    ``core`` is given, it is set for the accounts of ``idx``: whether they
+    earn their place by links (several values or a strong one), not by one
+    stand-alone value alone.
     """
     k = int(labels.max()) + 1
     size = np.bincount(labels, minlength=k)
     lab = labels[edges.src[idx]]
+    evaluated = edges.src[idx]
     inside = _key_counts(edges.node[idx] * k + lab)  # carriers of the edge's value in the edge's cluster
     # Coverage: the mean evidence the account shares with each other member of its cluster.
     density = np.bincount(edges.src[idx], weights=edges.weight[idx] * (inside - 1), minlength=len(labels))
@@ -318,15 +323,22 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     ok = (counts >= settings.min_links) | strong
     earned = np.zeros(len(labels), dtype=bool)
     earned[keys[ok] // k] = True
+    dense = density >= settings.min_density
+    by_links = earned & dense
+    if core is not None:
+        core[evaluated] = by_links[evaluated]
     # A value of a kind that stands alone (tooling, not a network place), carried by many accounts
-    # most of which are in the cluster, is the cluster's own (a team's template or device image).
-    own = link & (degree >= settings.exclusive_link) & edges.alone[node]
+    # most of which are in the cluster's core (members that earn their place by links), is the
+    # cluster's own (a team's template or device image).
+    codes, _ = pd.factorize(node * k + lab, sort=False)
+    core_inside = np.bincount(codes, weights=by_links[src])[codes] - by_links[src]
+    own = link & (core_inside / (degree - 1) >= settings.link_share) & (degree >= settings.exclusive_link) & edges.alone[node]
     earned[src[own]] = True
-    return earned & (density >= settings.min_density)
+    return earned & dense
 
 
-def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray,
-            settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
+def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndarray,
+            settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Let singletons join the cluster they earn membership in, if any.
 
     Leiden sometimes seats an account in a hub's community rather than with the
@@ -359,17 +371,24 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray,
     top_m = np.zeros(len(edges.families), dtype=np.int64)
     top[v_of[first]] = c_of[first]
     top_m[v_of[first]] = m[first]
+    core_key = node[grouped & core[edges.src]] * k + labels[edges.src[grouped & core[edges.src]]]
+    core_keys, core_m = np.unique(core_key, return_counts=True)
     src, node, degree = edges.src[alone], node[alone], edges.degree[alone]
     target = top[node]
     q = top_m[node] / np.maximum(degree - 1, 1)
+    at_core = np.minimum(np.searchsorted(core_keys, node * k + target), max(len(core_keys) - 1, 0))
+    q_core = np.where((target >= 0) & (core_keys[at_core] == node * k + target) if len(core_keys) else False,
+                      core_m[at_core] if len(core_keys) else 0, 0) / np.maximum(degree - 1, 1)
     link = (target >= 0) & (q >= settings.link_share)
     if not link.any():
         return None
     keys, counts, strong = _link_counts(src, np.maximum(target, 0), node, link, edges.families,
                                         edges.derived, edges.weight[alone], k, settings.strong_link)
     ok = (counts >= settings.min_links) | strong
-    own = link & (degree >= settings.exclusive_link) & edges.alone[node]
+    own = link & (q_core >= settings.link_share) & (degree >= settings.exclusive_link) & edges.alone[node]
     extra = unique_sorted(src[own].astype(np.int64) * k + target[own])
+    extra = extra[~pd.Index(extra).isin(keys[ok])]
+    by_links = np.concatenate((np.ones(int(ok.sum()), dtype=bool), np.zeros(len(extra), dtype=bool)))
     keys = np.concatenate((keys[ok], extra))
     score = np.concatenate((counts[ok], np.ones(len(extra), dtype=counts.dtype)))
     # The same coverage as members need: the account's evidence per member of the cluster it joins
@@ -379,16 +398,16 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray,
     evidence = np.bincount(inverse.reshape(-1), weights=edges.weight[alone][has] * top_m[node[has]], minlength=len(pairs))
     at = np.minimum(np.searchsorted(pairs, keys), max(len(pairs) - 1, 0))
     dense = evidence[at] >= settings.min_density * size[keys % k] if len(pairs) else np.zeros(len(keys), dtype=bool)
-    keys, score = keys[dense], score[dense]
+    keys, score, by_links = keys[dense], score[dense], by_links[dense]
     allowed = barred[keys // k] != keys % k
-    keys, score = keys[allowed], score[allowed]
+    keys, score, by_links = keys[allowed], score[allowed], by_links[allowed]
     if not len(keys):
         return None
     acc, tgt = keys // k, keys % k
     best = np.lexsort((tgt, -score, acc))
-    acc, tgt = acc[best], tgt[best]
+    acc, tgt, by_links = acc[best], tgt[best], by_links[best]
     first_acc = np.concatenate(([True], acc[1:] != acc[:-1]))
-    return acc[first_acc], tgt[first_acc]
+    return acc[first_acc], tgt[first_acc], by_links[first_acc]
 
 
 def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndarray,
@@ -654,13 +673,14 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     atoms = np.full(n, -1, dtype=np.int64)  # tight groups found so far (see _split)
     atom_base = np.zeros(n, dtype=np.int64)  # the size of the cluster each atom was cut in
     barred = np.full(n, -1, dtype=np.int64)  # the cluster the group test took each account out of
+    core = np.zeros(n, dtype=bool)  # members that earned their place by links (see _rejoin)
     forward: dict[int, int] = {}  # split cluster -> its largest piece of two or more (-1: none)
     touched = np.full(n, -1, dtype=np.int64)
     rounds = 0
     for rounds in range(1, _MAX_ROUNDS + 1):
         size = np.bincount(labels, minlength=next_id)
         acc = np.flatnonzero(dirty[labels] & (size[labels] >= 2))
-        earned = _earned(edges, edges.of_accounts(acc), labels, settings)
+        earned = _earned(edges, edges.of_accounts(acc), labels, settings, core)
         peeled = acc[~earned[acc]]
         # Clusters to cut into connected pieces: those that lost members (every cluster in round 1).
         hit = recut.copy()
@@ -697,10 +717,10 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
                 recut = np.zeros(next_id, dtype=bool)
                 recut[: len(cut)] = cut
                 continue
-            joined = _rejoin(edges, labels, barred, settings)
+            joined = _rejoin(edges, labels, barred, core, settings)
             if joined is None:
                 break
-            joiners, targets = joined
+            joiners, targets, core[joiners] = joined
             labels[joiners] = targets
             dirty = np.zeros(next_id, dtype=bool)
             dirty[targets] = True

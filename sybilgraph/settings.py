@@ -90,8 +90,9 @@ class Settings:
         ``inf`` disables it.
     exclusive_link : int, default 10
         A single value carried by at least this many accounts, most of them
-        (``link_share`` of its other carriers) in the cluster, is membership
-        by itself when its kind can stand alone, >= 2: it is the cluster's
+        (``link_share`` of its other carriers) in the cluster's core (members
+        that are there by several values or a strong one), is membership by
+        itself when its kind can stand alone, >= 2: it is the cluster's
         own tooling (a team's prompt template, an emulator image), not a
         coincidence with strangers. Values of network kinds (``ip``,
         ``ip_prefix``) and derived kinds never count alone: an IP address
