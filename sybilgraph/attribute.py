@@ -1166,7 +1166,7 @@ def _read_exchanges(exchanges: Any, acc_index: pd.Index, notes: list[str]) -> np
     missing = [c for c in ("account_id", "exchanges") if c not in frame.columns]
     if missing:
         raise InputError(f"{where} lacks column(s) {missing}; it needs account_id, exchanges. Got columns {list(frame.columns)}.")
-    ids = frame["account_id"].astype(str).str.strip().to_numpy(dtype=object)
+    ids = frame["account_id"].astype(str).to_numpy(dtype=object)  # ids are matched verbatim, as ingest keeps them
     values = pd.to_numeric(frame["exchanges"], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(np.isnan(values) | (values < 0))
     if len(bad):
