@@ -362,23 +362,23 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndar
     # that could hold link_share of them can link it, so smaller ones are not counted (exact).
     grouped = (edge_size >= 2) & (edge_size >= settings.link_share * (edges.degree - 1))
     key = node[grouped] * k + labels[edges.src[grouped]]
-    uk, m = np.unique(key, return_counts=True)
+    uk, inverse = np.unique(key, return_inverse=True)
+    m = np.bincount(inverse.reshape(-1), minlength=len(uk))
+    m_core = np.bincount(inverse.reshape(-1), weights=core[edges.src[grouped]], minlength=len(uk))  # carriers in the core
     v_of, c_of = uk // k, uk % k
     order = np.lexsort((c_of, -m, v_of))
-    v_of, c_of, m = v_of[order], c_of[order], m[order]
+    v_of, c_of, m, m_core = v_of[order], c_of[order], m[order], m_core[order]
     first = np.concatenate(([True], v_of[1:] != v_of[:-1])) if len(v_of) else np.zeros(0, dtype=bool)
     top = np.full(len(edges.families), -1, dtype=np.int64)
     top_m = np.zeros(len(edges.families), dtype=np.int64)
+    top_core = np.zeros(len(edges.families))
     top[v_of[first]] = c_of[first]
     top_m[v_of[first]] = m[first]
-    core_key = node[grouped & core[edges.src]] * k + labels[edges.src[grouped & core[edges.src]]]
-    core_keys, core_m = np.unique(core_key, return_counts=True)
+    top_core[v_of[first]] = m_core[first]
     src, node, degree = edges.src[alone], node[alone], edges.degree[alone]
     target = top[node]
     q = top_m[node] / np.maximum(degree - 1, 1)
-    at_core = np.minimum(np.searchsorted(core_keys, node * k + target), max(len(core_keys) - 1, 0))
-    q_core = np.where((target >= 0) & (core_keys[at_core] == node * k + target) if len(core_keys) else False,
-                      core_m[at_core] if len(core_keys) else 0, 0) / np.maximum(degree - 1, 1)
+    q_core = top_core[node] / np.maximum(degree - 1, 1)
     link = (target >= 0) & (q >= settings.link_share)
     if not link.any():
         return None
@@ -528,6 +528,8 @@ def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.nd
     e_order = np.argsort(cluster_of[between.row], kind="stable")
     e_row, e_col, e_val = between.row[e_order], between.col[e_order], between.data[e_order]
     e_cluster = cluster_of[e_row]
+    e_lo = np.searchsorted(e_cluster, np.arange(len(size)), side="left")  # each cluster's edges: e_lo[c]:e_hi[c]
+    e_hi = np.searchsorted(e_cluster, np.arange(len(size)), side="right")
     local = np.empty(n_atoms, dtype=np.int64)
     try:
         for s, e in zip(np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [n_atoms])).tolist()):
@@ -535,7 +537,7 @@ def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.nd
             if len(members) < 2:
                 continue
             c = cluster_of[members[0]]
-            lo, hi = np.searchsorted(e_cluster, [c, c + 1])
+            lo, hi = int(e_lo[c]), int(e_hi[c])
             n_pairs = len(members) * (len(members) - 1) // 2
             if hi - lo == n_pairs and np.all(e_val[lo:hi] >= settings.min_density * atom_size[e_row[lo:hi]] * atom_size[e_col[lo:hi]]):
                 group[members] = members[0]  # every pair of atoms is dense: together is the best partition
