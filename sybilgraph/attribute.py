@@ -263,8 +263,8 @@ def attribute(
     max_share : float, default 0.5
         An indicator matching more than this share of all accounts is too
         broad to be one organisation's and is ignored, in (0, 1]; 1 turns
-        this test off. The default is that of ``Settings.max_value_share``,
-        the share above which the clustering calls a value a constant field.
+        this test off. The default is a strict majority: no organisation of
+        several is most of the population.
     hub_spread : float or None, default 0.5
         An indicator matching more accounts than the largest cluster holds,
         whose accounts fall into at least this share of the effective number
@@ -1168,7 +1168,7 @@ def _read_exchanges(exchanges: Any, acc_index: pd.Index, notes: list[str]) -> np
     missing = [c for c in ("account_id", "exchanges") if c not in frame.columns]
     if missing:
         raise InputError(f"{where} lacks column(s) {missing}; it needs account_id, exchanges. Got columns {list(frame.columns)}.")
-    ids = frame["account_id"].astype("str").str.strip().to_numpy(dtype=object)
+    ids = frame["account_id"].astype(str).to_numpy(dtype=object)  # ids are matched verbatim, as ingest keeps them
     values = pd.to_numeric(frame["exchanges"], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(np.isnan(values) | (values < 0))
     if len(bad):

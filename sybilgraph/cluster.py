@@ -1,29 +1,49 @@
-"""Stage 5 — cluster: Leiden on each component, then membership must be earned.
+"""Stage 5 — cluster: Leiden proposes, membership must be earned, groups must earn it too.
 
-Two steps:
+Three steps, repeated until nothing changes:
 
 1. **Leiden** (Traag, Waltman & van Eck 2019) on the bipartite graph of each
-   connected component, to convergence, seeded per component from
-   ``(seed, smallest account id)`` so a component's result never depends on
-   which other components are in the input.
-2. **Earned membership.** Leiden assigns every node somewhere, so an account
-   that touches an operator's community only through one widely shared value
-   (a proxy exit, a stock fingerprint) lands in it. A value ``v`` of account
-   ``a`` *links* ``a`` to its cluster ``C`` when its exclusivity
+   connected component (``n_iterations`` iterations, 2 by default), seeded
+   per component from ``(seed, smallest account id)`` so a component's
+   result never depends on which other components are in the input. Its
+   communities are *proposals*: modularity's resolution limit lets their
+   size follow the size of the component.
+2. **Earned membership of accounts.** A value ``v`` of account ``a``
+   *links* ``a`` to its cluster ``C`` when its exclusivity
 
    .. math:: q(a, v, C) = \\frac{|C \\cap A_v| - 1}{|A_v| - 1}
 
    (the share of the value's *other* carriers ``A_v`` that are in ``C``) is
    at least ``link_share``. An account keeps its place when at least
-   ``min_links`` distinct values link it (a derived ``ip_prefix`` adds
-   nothing to an ``ip`` inside it that already links), or one link's value
-   weight reaches ``strong_link``. The others leave ``C`` and become singletons (their
-   ``periphery_of`` names ``C``). What is left of each cluster is split into
-   its connected pieces, and the two steps repeat until nothing changes.
-   The reported *attachment* is :math:`e(a, C) = \\sum_v w_v \\, q(a, v, C)`.
+   ``min_links`` independent values link it (a derived ``ip_prefix`` adds
+   nothing to an ``ip`` inside it that already links, and derived values
+   alone never bind), or one link's weight reaches ``strong_link``, or one
+   linking value of a kind that stands alone (a template, a device image;
+   never an IP) is carried by ``exclusive_link`` accounts or more; *and* its
+   evidence per other member, its *coverage*
 
-Cluster ids are canonical: 0 is the largest cluster, ties broken by the
-smallest member account id.
+   .. math:: \\rho(a, C) = \\frac{\\sum_v w_v \\, (|C \\cap A_v| - 1)}{|C| - 1}
+
+   reaches ``min_density``. The others leave ``C`` and become singletons
+   (their ``periphery_of`` names ``C``); what is left is split into its
+   connected pieces.
+3. **Earned membership of groups.** Step 2 is self-referential for groups:
+   once a household is inside an operator's cluster, its own card and device
+   link each of its members. So each cluster is cut into *atoms* (Leiden on
+   the cluster's own subgraph, where modularity sees it at its own scale),
+   and the atoms are regrouped by the Constant Potts Model on the evidence
+   *between* them, :math:`X(S, T) = \\sum_v w_v |S \\cap A_v| |T \\cap A_v|`,
+   at resolution ``min_density`` (CPM has no resolution limit: Traag, Van
+   Dooren & Nesterov 2011). Each atom must then earn its place in its group
+   by the rule of step 2, counting only what it shares with the *rest* of the
+   group. Groups other than a cluster's largest leave it.
+
+An account never rejoins a cluster that step 3 took it out of; singletons
+join the cluster they earn a place in by the rule of step 2. The reported
+*attachment* is :math:`e(a, C) = \\sum_v w_v \\, q(a, v, C)`. Cluster ids are
+canonical: 0 is the largest cluster, ties broken by the smallest member
+account id. ``docs/concepts.md`` works the rules through on a household
+behind an operator's proxy exit.
 """
 
 from __future__ import annotations
@@ -41,13 +61,16 @@ from scipy.sparse.csgraph import connected_components
 from ._arrays import unique_sorted
 from ._errors import EngineError
 from .graph import BipartiteGraph
-from .normalise import DERIVED_FROM, family
+from .normalise import DERIVED_FROM, family, stands_alone
 from .settings import Settings
 from .weights import WeightedObservations
 
 __all__ = ["Membership", "leiden_communities", "earn_membership", "component_seed"]
 
-_MAX_ROUNDS = 20
+_MAX_ROUNDS = 50
+
+#: Clusters of at most this many accounts are not cut into Leiden atoms: each account is an atom.
+_SMALL_CLUSTER = 3
 
 #: Cap on Leiden iterations when running "to convergence" (``n_iterations=-1``).
 MAX_ITERATIONS = 100
@@ -170,6 +193,8 @@ def _leiden(n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, is_account:
     membership = None
     quality = -np.inf
     try:
+        if settings.n_iterations > 0:  # igraph runs them one after the other itself
+            return np.asarray(g.community_leiden(n_iterations=limit, **kwargs).membership, dtype=np.int64)
         for _ in range(limit):
             part = g.community_leiden(n_iterations=1, initial_membership=membership, **kwargs)
             gain = part.quality - quality
@@ -196,7 +221,9 @@ def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np
     Each distinct linking value is one link, except that a derived value (an
     ``ip_prefix``) adds one link for its family only when no value of the
     source kind (an ``ip``) already links the account to the same target: a
-    network prefix is not evidence independent of the address inside it.
+    network prefix is not evidence independent of the address inside it. And
+    derived links count only next to at least one plain link: the same mail
+    provider and the same /24 network are a coincidence, not a tie.
 
     Returns the (account, target) pairs as one int64 key ``account * n_targets + target``
     (in no particular order), their link counts and whether one of their links weighs at
@@ -213,6 +240,8 @@ def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np
     der_keys = der_keys[~pd.Index(der_keys).isin(src_keys)]
     codes, keys = pd.factorize(np.concatenate((plain, der_keys // width)), sort=False)
     counts = np.bincount(codes, minlength=len(keys))
+    # Coarse values corroborate; they never bind alone: without a plain link, derived ones count nothing.
+    counts[~pd.Index(keys).isin(pd.unique(plain))] = 0
     strong = pd.Index(keys).isin(pd.unique(pair[weight[link] >= strong_link]))
     return keys, counts, strong
 
@@ -235,6 +264,8 @@ class _Edges:
     """Family code of each value node (``ip`` and ``ip_prefix`` share one)."""
     derived: np.ndarray
     """Whether each value node is of a derived kind (``ip_prefix``, ``email_domain``)."""
+    alone: np.ndarray
+    """Whether each value node is of a kind that can bind a group alone (see :func:`~sybilgraph.normalise.stands_alone`)."""
     indptr: np.ndarray
 
     @classmethod
@@ -243,10 +274,11 @@ class _Edges:
         _, fam_of_kind = np.unique([family(k) for k in kinds], return_inverse=True)
         families = fam_of_kind[kind_code] if len(kinds) else np.zeros(0, dtype=np.int64)
         derived = np.isin(kinds, list(DERIVED_FROM))[kind_code] if len(kinds) else np.zeros(0, dtype=bool)
+        alone = np.array([stands_alone(k) for k in kinds], dtype=bool)[kind_code] if len(kinds) else np.zeros(0, dtype=bool)
         node = (graph.dst - graph.n_accounts).astype(np.int64)
         indptr = np.zeros(graph.n_accounts + 1, dtype=np.int64)
         np.cumsum(np.bincount(graph.src, minlength=graph.n_accounts), out=indptr[1:])
-        return cls(graph.src, node, graph.weight, wobs.degree[graph.values[node]], families, derived, indptr)
+        return cls(graph.src, node, graph.weight, wobs.degree[graph.values[node]], families, derived, alone, indptr)
 
     def of_accounts(self, accounts: np.ndarray) -> np.ndarray:
         """Indices of the edges of ``accounts`` (sorted account indices), in edge order."""
@@ -259,36 +291,54 @@ class _Edges:
         return np.arange(total) + offsets
 
 
-def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settings) -> np.ndarray:
+def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settings,
+            core: np.ndarray | None = None) -> np.ndarray:
     """Return whether each account of the edges ``idx`` has earned its place in its cluster.
 
     ``idx`` must hold every edge of every member of the clusters it touches:
     a value's exclusivity counts its carriers in the cluster among these
-    edges. Answers for accounts without edges in ``idx`` are False.
+    edges. Answers for accounts without edges in ``idx`` are False. When
+    ``core`` is given, it is set for the accounts of ``idx``: whether they
+    earn their place by links (several values or a strong one), not by one
+    stand-alone value alone.
     """
     k = int(labels.max()) + 1
     size = np.bincount(labels, minlength=k)
+    lab = labels[edges.src[idx]]
+    evaluated = edges.src[idx]
+    inside = _key_counts(edges.node[idx] * k + lab)  # carriers of the edge's value in the edge's cluster
+    # Coverage: the mean evidence the account shares with each other member of its cluster.
+    density = np.bincount(edges.src[idx], weights=edges.weight[idx] * (inside - 1), minlength=len(labels))
+    density = density / np.maximum(size[labels] - 1, 1)
     # A value can link only when its cluster could hold link_share of its other carriers, so an
     # edge from a cluster smaller than that (a household next to a hub) is left out: exact, and
     # most hub edges go.
-    idx = idx[size[labels[edges.src[idx]]] - 1 >= settings.link_share * (edges.degree[idx] - 1)]
+    usable = size[lab] - 1 >= settings.link_share * (edges.degree[idx] - 1)
+    idx, lab, inside = idx[usable], lab[usable], inside[usable]
     src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
-    lab = labels[src]
-    share = (_key_counts(node * k + lab) - 1) / (degree - 1)
+    share = (inside - 1) / (degree - 1)
     link = share >= settings.link_share
     keys, counts, strong = _link_counts(src, lab, node, link, edges.families, edges.derived, weight, k,
                                         settings.strong_link)
     ok = (counts >= settings.min_links) | strong
     earned = np.zeros(len(labels), dtype=bool)
     earned[keys[ok] // k] = True
-    # A value nobody outside the cluster carries, shared by many of its members, is the
-    # cluster's own (a team's template or device image), not a coincidence with strangers.
-    own = (share >= 1.0) & (degree >= settings.exclusive_link)
+    dense = density >= settings.min_density
+    by_links = earned & dense
+    if core is not None:
+        core[evaluated] = by_links[evaluated]
+    # A value of a kind that stands alone (tooling, not a network place), carried by many accounts
+    # most of which are in the cluster's core (members that earn their place by links), is the
+    # cluster's own (a team's template or device image).
+    codes, _ = pd.factorize(node * k + lab, sort=False)
+    core_inside = np.bincount(codes, weights=by_links[src])[codes] - by_links[src]
+    own = link & (core_inside / (degree - 1) >= settings.link_share) & (degree >= settings.exclusive_link) & edges.alone[node]
     earned[src[own]] = True
-    return earned
+    return earned & dense
 
 
-def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
+def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndarray,
+            settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Let singletons join the cluster they earn membership in, if any.
 
     Leiden sometimes seats an account in a hub's community rather than with the
@@ -296,8 +346,9 @@ def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.n
     singleton joins cluster ``B`` when its values link it to ``B`` by the same
     rule that keeps members in place (``min_links`` linking values, one strong
     link, or one value carried only by ``B`` and by at least
-    ``exclusive_link`` accounts). Each value points at the cluster holding most
-    of its carriers. Returns the accounts that join and their clusters, or
+    ``exclusive_link`` accounts, and at least ``min_density`` evidence per
+    member of ``B``). Each value points at the cluster holding most of its
+    carriers. Returns the accounts that join and their clusters, or
     None when nobody joins.
     """
     k = int(labels.max()) + 1
@@ -311,35 +362,243 @@ def _rejoin(edges: _Edges, labels: np.ndarray, settings: Settings) -> tuple[np.n
     # that could hold link_share of them can link it, so smaller ones are not counted (exact).
     grouped = (edge_size >= 2) & (edge_size >= settings.link_share * (edges.degree - 1))
     key = node[grouped] * k + labels[edges.src[grouped]]
-    uk, m = np.unique(key, return_counts=True)
+    uk, inverse = np.unique(key, return_inverse=True)
+    m = np.bincount(inverse.reshape(-1), minlength=len(uk))
+    m_core = np.bincount(inverse.reshape(-1), weights=core[edges.src[grouped]], minlength=len(uk))  # carriers in the core
     v_of, c_of = uk // k, uk % k
     order = np.lexsort((c_of, -m, v_of))
-    v_of, c_of, m = v_of[order], c_of[order], m[order]
+    v_of, c_of, m, m_core = v_of[order], c_of[order], m[order], m_core[order]
     first = np.concatenate(([True], v_of[1:] != v_of[:-1])) if len(v_of) else np.zeros(0, dtype=bool)
     top = np.full(len(edges.families), -1, dtype=np.int64)
     top_m = np.zeros(len(edges.families), dtype=np.int64)
+    top_core = np.zeros(len(edges.families))
     top[v_of[first]] = c_of[first]
     top_m[v_of[first]] = m[first]
+    top_core[v_of[first]] = m_core[first]
     src, node, degree = edges.src[alone], node[alone], edges.degree[alone]
     target = top[node]
     q = top_m[node] / np.maximum(degree - 1, 1)
+    q_core = top_core[node] / np.maximum(degree - 1, 1)
     link = (target >= 0) & (q >= settings.link_share)
     if not link.any():
         return None
     keys, counts, strong = _link_counts(src, np.maximum(target, 0), node, link, edges.families,
                                         edges.derived, edges.weight[alone], k, settings.strong_link)
     ok = (counts >= settings.min_links) | strong
-    own = link & (q >= 1.0) & (degree >= settings.exclusive_link)
+    own = link & (q_core >= settings.link_share) & (degree >= settings.exclusive_link) & edges.alone[node]
     extra = unique_sorted(src[own].astype(np.int64) * k + target[own])
+    extra = extra[~pd.Index(extra).isin(keys[ok])]
+    by_links = np.concatenate((np.ones(int(ok.sum()), dtype=bool), np.zeros(len(extra), dtype=bool)))
     keys = np.concatenate((keys[ok], extra))
     score = np.concatenate((counts[ok], np.ones(len(extra), dtype=counts.dtype)))
+    # The same coverage as members need: the account's evidence per member of the cluster it joins
+    # (counted through the values whose largest cluster that is).
+    has = target >= 0
+    pairs, inverse = np.unique(src[has].astype(np.int64) * k + target[has], return_inverse=True)
+    evidence = np.bincount(inverse.reshape(-1), weights=edges.weight[alone][has] * top_m[node[has]], minlength=len(pairs))
+    at = np.minimum(np.searchsorted(pairs, keys), max(len(pairs) - 1, 0))
+    dense = evidence[at] >= settings.min_density * size[keys % k] if len(pairs) else np.zeros(len(keys), dtype=bool)
+    keys, score, by_links = keys[dense], score[dense], by_links[dense]
+    allowed = barred[keys // k] != keys % k
+    keys, score, by_links = keys[allowed], score[allowed], by_links[allowed]
     if not len(keys):
         return None
     acc, tgt = keys // k, keys % k
     best = np.lexsort((tgt, -score, acc))
-    acc, tgt = acc[best], tgt[best]
+    acc, tgt, by_links = acc[best], tgt[best], by_links[best]
     first_acc = np.concatenate(([True], acc[1:] != acc[:-1]))
-    return acc[first_acc], tgt[first_acc]
+    return acc[first_acc], tgt[first_acc], by_links[first_acc]
+
+
+def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndarray,
+           settings: Settings) -> np.ndarray:
+    """Split each cluster touched by the edges ``idx`` into its tight groups (*atoms*) with Leiden.
+
+    Leiden (modularity on the cluster's own subgraph: the values two or more
+    members share) is seeded per cluster from ``(seed, smallest member id)``,
+    so a cluster's atoms depend on nothing outside it. ``idx`` holds every
+    edge of every member of those clusters. Returns an atom number per account
+    (-1 for accounts without edges in ``idx``); numbers are unique across
+    clusters.
+    """
+    k = int(labels.max()) + 1
+    lab = labels[edges.src[idx]]
+    shared = _key_counts(edges.node[idx] * k + lab) >= 2
+    idx, lab = idx[shared], lab[shared]
+    src, node = edges.src[idx], edges.node[idx]
+    # Local numbers of accounts and values within their cluster, for all clusters at once.
+    acc_keys, acc_local = np.unique(lab * len(labels) + src, return_inverse=True)
+    val_keys, val_local = np.unique(lab * (int(node.max()) + 1) + node, return_inverse=True)
+    acc_start = np.searchsorted(acc_keys // len(labels), np.arange(k))
+    val_start = np.searchsorted(val_keys // (int(node.max()) + 1), np.arange(k))
+    acc_local, val_local = acc_local.reshape(-1) - acc_start[lab], val_local.reshape(-1) - val_start[lab]
+    order = np.argsort(lab, kind="stable")
+    bounds = np.flatnonzero(np.diff(lab[order])) + 1
+    atom = np.full(len(labels), -1, dtype=np.int64)
+    next_atom = 0
+    plain = settings.replace(objective="modularity", modularity_floor=0.0, resolution=1.0)
+    try:
+        for s, e in zip(np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [len(lab)])).tolist()):
+            if s == e:
+                continue
+            c = int(lab[order[s]])
+            members = acc_keys[acc_start[c]:acc_start[c + 1] if c + 1 < k else len(acc_keys)] - c * len(labels)
+            if len(members) <= _SMALL_CLUSTER:  # every account is an atom: tested one by one below
+                atom[members] = next_atom + np.arange(len(members))
+                next_atom += len(members)
+                continue
+            n_values = (val_start[c + 1] if c + 1 < k else len(val_keys)) - val_start[c]
+            here = order[s:e]
+            member = _leiden(len(members) + n_values, acc_local[here], val_local[here] + len(members),
+                             edges.weight[idx[here]], np.arange(len(members) + n_values) < len(members),
+                             component_seed(settings.seed, str(accounts[members[0]])), plain)
+            _, inverse = np.unique(member[: len(members)], return_inverse=True)
+            atom[members] = next_atom + inverse.reshape(-1)
+            next_atom += int(inverse.max()) + 1
+    finally:
+        ig.set_random_number_generator(random)
+    return atom
+
+
+def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.ndarray, known: np.ndarray,
+           known_size: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
+    """Regroup the tight groups of each cluster in ``check`` so that groups stay together only when dense.
+
+    Membership must not be self-referential: a household's own card and
+    device tie each of its members to the household, wherever Leiden put the
+    household. So each cluster is cut into its atoms (see :func:`_atoms`) and
+    the atoms are grouped again by the Constant Potts Model on the evidence
+    *between* them: atoms ``S`` and ``T`` share ``X(S, T) = sum_v w_v |S ∩ A_v|
+    |T ∩ A_v|``, the evidence of the account pairs across them, and a group
+    of atoms is worth keeping together when its pairs across atoms share at
+    least ``min_density`` each on average (Traag, Van Dooren & Nesterov 2011:
+    CPM has no resolution limit, so the answer for a group does not depend on
+    the size of the graph around it). Returns the accounts whose group is
+    not their cluster's largest and a group number for each, or None when
+    every cluster stays whole.
+
+    ``known`` holds the atom of each account from earlier calls (-1: none)
+    and is updated in place, with ``known_size``, the size of the cluster an
+    account's atom was cut in. A cluster that lost a few accounts, or gained
+    some, keeps the atoms it had (an account that joined it is an atom of its
+    own); a group that left, or a cluster left with less than half of the
+    accounts it was cut with, is cut into atoms again on its own subgraph,
+    where modularity sees it at its own scale (as hierarchical Leiden
+    recurses).
+    """
+    size = np.bincount(labels)
+    acc = np.flatnonzero(check[labels] & (size[labels] >= 3))
+    if not len(acc):
+        return None
+    idx = edges.of_accounts(acc)
+    # A cluster that kept at least half the accounts it had when it was cut keeps its atoms.
+    seen = np.zeros(len(size), dtype=bool)
+    cut_size = np.zeros(len(size), dtype=np.int64)
+    np.maximum.at(cut_size, labels[acc], known_size[acc])
+    seen[labels[acc[known[acc] >= 0]]] = True
+    seen &= 2 * size >= cut_size
+    fresh = acc[~seen[labels[acc]]]
+    atom = _atoms(edges, edges.of_accounts(fresh), labels, accounts, settings) if len(fresh) else np.full(len(labels), -1)
+    old = acc[seen[labels[acc]]]
+    if len(old):
+        mark = np.where(known[old] >= 0, known[old], -1 - old)  # an account without an atom is one
+        kept, _ = pd.factorize((mark - mark.min()) * len(size) + labels[old], sort=True)
+        atom[old] = int(atom.max()) + 1 + kept
+    loose = acc[atom[acc] < 0]  # members sharing nothing within the cluster: atoms of their own
+    atom[loose] = int(atom.max()) + 1 + np.arange(len(loose))
+    known[acc] = int(known.max()) + 1 + atom[acc]
+    known_size[fresh] = size[labels[fresh]]
+    n_atoms = int(atom.max()) + 1
+    atom_size = np.bincount(atom[acc], minlength=n_atoms)
+    cluster_of = np.zeros(n_atoms, dtype=np.int64)
+    cluster_of[atom[acc]] = labels[acc]
+    first_member = np.full(n_atoms, len(labels), dtype=np.int64)
+    np.minimum.at(first_member, atom[acc], acc)
+    # Evidence between atoms of one cluster: columns are (value, cluster) pairs, so only atoms of the
+    # same cluster meet, and the product costs what the clusters hold, not what hubs hold.
+    at = atom[edges.src[idx]]
+    column, _ = pd.factorize(edges.node[idx] * len(size) + labels[edges.src[idx]], sort=False)
+    carriers = sp.csr_matrix((np.ones(len(idx)), (at, column)), shape=(n_atoms, int(column.max()) + 1))
+    weight = np.zeros(carriers.shape[1])
+    weight[column] = edges.weight[idx]
+    between = sp.triu(carriers @ sp.diags(weight) @ carriers.T, k=1).tocoo()
+    group = np.arange(n_atoms, dtype=np.int64)
+    order = np.lexsort((first_member, cluster_of))  # atoms of a cluster together, by smallest member
+    bounds = np.flatnonzero(np.diff(cluster_of[order])) + 1
+    e_order = np.argsort(cluster_of[between.row], kind="stable")
+    e_row, e_col, e_val = between.row[e_order], between.col[e_order], between.data[e_order]
+    e_cluster = cluster_of[e_row]
+    e_lo = np.searchsorted(e_cluster, np.arange(len(size)), side="left")  # each cluster's edges: e_lo[c]:e_hi[c]
+    e_hi = np.searchsorted(e_cluster, np.arange(len(size)), side="right")
+    local = np.empty(n_atoms, dtype=np.int64)
+    try:
+        for s, e in zip(np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [n_atoms])).tolist()):
+            members = order[s:e]
+            if len(members) < 2:
+                continue
+            c = cluster_of[members[0]]
+            lo, hi = int(e_lo[c]), int(e_hi[c])
+            n_pairs = len(members) * (len(members) - 1) // 2
+            if hi - lo == n_pairs and np.all(e_val[lo:hi] >= settings.min_density * atom_size[e_row[lo:hi]] * atom_size[e_col[lo:hi]]):
+                group[members] = members[0]  # every pair of atoms is dense: together is the best partition
+                continue
+            local[members] = np.arange(len(members))
+            g = ig.Graph(n=len(members), edges=list(zip(local[e_row[lo:hi]].tolist(), local[e_col[lo:hi]].tolist())))
+            g.es["weight"] = e_val[lo:hi].tolist()
+            ig.set_random_number_generator(random.Random(component_seed(settings.seed, str(accounts[first_member[members[0]]]))))
+            part = g.community_leiden(objective_function="CPM", weights="weight", resolution=settings.min_density,
+                                      node_weights=atom_size[members].astype(float).tolist(),
+                                      n_iterations=settings.n_iterations if settings.n_iterations > 0 else 10)
+            group[members] = members[np.asarray(part.membership, dtype=np.int64)]  # any member atom names the group
+    except Exception as err:  # igraph raises its own InternalError and plain Exceptions
+        raise EngineError(f"igraph's Leiden failed while regrouping a cluster's atoms: {err}") from err
+    finally:
+        ig.set_random_number_generator(random)
+    loner = ~_atoms_earn(edges, idx, atom, group, atom_size, settings)
+    group[loner] = n_atoms + np.flatnonzero(loner)  # an atom that does not earn its place is a group of its own
+    group_cluster = np.concatenate((cluster_of, cluster_of))
+    # The largest group of each cluster (ties: smallest member) keeps the cluster; the others leave it.
+    g_size = np.bincount(group[atom[acc]], minlength=2 * n_atoms)
+    g_first = np.full(2 * n_atoms, len(labels), dtype=np.int64)
+    np.minimum.at(g_first, group[atom[acc]], acc)
+    groups = np.flatnonzero(g_size > 0)
+    ranked = groups[np.lexsort((g_first[groups], -g_size[groups], group_cluster[groups]))]
+    lead = ranked[np.r_[True, group_cluster[ranked][1:] != group_cluster[ranked][:-1]]]
+    stays = np.zeros(2 * n_atoms, dtype=bool)
+    stays[lead] = True
+    leaves = ~stays[group[atom[acc]]]
+    if not leaves.any():
+        return None
+    return acc[leaves], group[atom[acc[leaves]]]
+
+
+def _atoms_earn(edges: _Edges, idx: np.ndarray, atom: np.ndarray, group: np.ndarray, atom_size: np.ndarray,
+                settings: Settings) -> np.ndarray:
+    """Whether each atom earns its place in its group by what it shares with the rest of the group.
+
+    The rule single accounts follow, applied to an atom ``G`` and the rest
+    ``R`` of its group, counting only what ``G`` shares with ``R``:
+    ``min_links`` independent values whose carriers outside ``G`` lie mostly
+    (``link_share``) in ``R``, or one strong value, or one value of a kind
+    that stands alone carried by ``exclusive_link`` accounts or more, mostly
+    in ``R``. Density is not tested here: the grouping already asked for it.
+    Atoms alone in their group pass.
+    """
+    n_atoms = len(atom_size)
+    src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
+    at = atom[src]
+    in_atom = _key_counts(node * n_atoms + at)
+    in_rest = _key_counts(node * n_atoms + group[at]) - in_atom
+    share = in_rest / np.maximum(degree - in_atom, 1)
+    link = (in_rest > 0) & (share >= settings.link_share)
+    first = ~pd.Index(at.astype(np.int64) * (int(node.max()) + 1) + node).duplicated()  # one row per (atom, value)
+    keys, counts, strong = _link_counts(at[first], np.zeros(int(first.sum()), dtype=np.int64), node[first], link[first],
+                                        edges.families, edges.derived, weight[first], 1, settings.strong_link)
+    earned = np.zeros(n_atoms, dtype=bool)
+    earned[keys[(counts >= settings.min_links) | strong]] = True
+    earned[at[link & (degree >= settings.exclusive_link) & edges.alone[node]]] = True
+    group_size = np.bincount(group, weights=atom_size, minlength=n_atoms)
+    return earned | (group_size[group] == atom_size)
 
 
 def _attachment(edges: _Edges, labels: np.ndarray) -> np.ndarray:
@@ -353,7 +612,7 @@ def _attachment(edges: _Edges, labels: np.ndarray) -> np.ndarray:
     idx = edges.of_accounts(grouped)
     src = edges.src[idx]
     share = (_key_counts(edges.node[idx] * (int(labels.max()) + 1) + labels[src]) - 1) / (edges.degree[idx] - 1)
-    return np.bincount(src, weights=edges.weight[idx] * share, minlength=len(labels))
+    return np.bincount(src, weights=edges.weight[idx] * share, minlength=len(labels)).astype(np.float64)
 
 
 def _pieces(edges: _Edges, idx: np.ndarray, accounts: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -411,16 +670,22 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     labels = pd.factorize(community, sort=False)[0].astype(np.int64)  # working ids; canonical at the end
     next_id = int(labels.max()) + 1 if n else 0
     dirty = np.ones(next_id, dtype=bool)  # clusters to evaluate in this round
+    unsplit = np.ones(next_id, dtype=bool)  # clusters whose atoms have not been tested since they changed
+    recut = np.zeros(next_id, dtype=bool)  # clusters to cut into connected pieces in the next round
+    atoms = np.full(n, -1, dtype=np.int64)  # tight groups found so far (see _split)
+    atom_base = np.zeros(n, dtype=np.int64)  # the size of the cluster each atom was cut in
+    barred = np.full(n, -1, dtype=np.int64)  # the cluster the group test took each account out of
+    core = np.zeros(n, dtype=bool)  # members that earned their place by links (see _rejoin)
     forward: dict[int, int] = {}  # split cluster -> its largest piece of two or more (-1: none)
     touched = np.full(n, -1, dtype=np.int64)
     rounds = 0
     for rounds in range(1, _MAX_ROUNDS + 1):
         size = np.bincount(labels, minlength=next_id)
         acc = np.flatnonzero(dirty[labels] & (size[labels] >= 2))
-        earned = _earned(edges, edges.of_accounts(acc), labels, settings)
+        earned = _earned(edges, edges.of_accounts(acc), labels, settings, core)
         peeled = acc[~earned[acc]]
         # Clusters to cut into connected pieces: those that lost members (every cluster in round 1).
-        hit = np.zeros(next_id, dtype=bool)
+        hit = recut.copy()
         hit[labels[peeled] if rounds > 1 else labels[acc]] = True
         touched[peeled] = labels[peeled]
         keep = acc[hit[labels[acc]] & earned[acc]]
@@ -434,13 +699,35 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
         piece_old[piece] = old
         same = piece_size == size[piece_old]  # the piece is its whole old cluster: nothing changed
         if not len(peeled) and same.all():
-            joined = _rejoin(edges, labels, settings)
+            # Every account has earned its place: now every tight group must, too.
+            split = _split(edges, labels, unsplit, wobs.accounts, atoms, atom_base, settings)
+            unsplit[:] = False
+            if split is not None:
+                leavers, group = split
+                touched[leavers] = labels[leavers]
+                barred[leavers] = labels[leavers]
+                atoms[leavers] = -1  # a group that leaves is cut into atoms of its own, in its own context
+                _, group = np.unique(group, return_inverse=True)
+                cut = np.zeros(next_id, dtype=bool)
+                cut[labels[leavers]] = True
+                labels[leavers] = next_id + group.reshape(-1)
+                next_id += int(group.max()) + 1
+                dirty = np.zeros(next_id, dtype=bool)
+                dirty[labels[leavers]] = True
+                dirty[: len(cut)] |= cut
+                unsplit = dirty.copy()
+                recut = np.zeros(next_id, dtype=bool)
+                recut[: len(cut)] = cut
+                continue
+            joined = _rejoin(edges, labels, barred, core, settings)
             if joined is None:
                 break
-            joiners, targets = joined
+            joiners, targets, core[joiners] = joined
             labels[joiners] = targets
             dirty = np.zeros(next_id, dtype=bool)
             dirty[targets] = True
+            unsplit = dirty.copy()
+            recut = np.zeros(next_id, dtype=bool)
             continue
         new_id = np.where(same, piece_old, next_id + np.arange(n_pieces))
         labels[keep] = new_id[piece]
@@ -450,15 +737,19 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
         np.minimum.at(first, piece, keep)
         order = np.lexsort((first, -piece_size, piece_old))
         lead = order[np.r_[True, piece_old[order][1:] != piece_old[order][:-1]]] if n_pieces else order
-        for cut in np.flatnonzero(hit).tolist():
-            forward[cut] = -1  # unless a piece of two or more is left, below
-        for cut, p in zip(piece_old[lead].tolist(), lead.tolist()):
+        for cut_id in np.flatnonzero(hit).tolist():
+            forward[cut_id] = -1  # unless a piece of two or more is left, below
+        for cut_id, p in zip(piece_old[lead].tolist(), lead.tolist()):
             if same[p]:
-                del forward[cut]
+                del forward[cut_id]
             elif piece_size[p] >= 2:
-                forward[cut] = int(new_id[p])
+                forward[cut_id] = int(new_id[p])
         dirty = np.zeros(next_id, dtype=bool)
         dirty[new_id[~same]] = True
+        grown = np.zeros(next_id, dtype=bool)
+        grown[: len(unsplit)] = unsplit
+        unsplit = grown | dirty
+        recut = np.zeros(next_id, dtype=bool)
     size = np.bincount(labels, minlength=next_id)
     canonical = _canonical(labels)
     canonical_of = np.full(next_id, -1, dtype=np.int64)

@@ -283,8 +283,10 @@ def read_encoded(
     if first is not None:
         account, kind, value, ts = account[first], kind[first], value[first], ts[first]
     report.add(_STAGE, "exact duplicate rows kept once", n - len(account))
-    if len(account) == 0:
-        raise EmptyInputError(_where(source) + "has no usable row left: every row lacked an account, kind or value (see the report).")
+    if not named.any():
+        raise EmptyInputError(_where(source) + "names no account: every row lacked an account id (see the report).")
+    # Accounts whose every row was skipped still come out (as singletons), so no usable row at all is
+    # not an error as long as some account is named.
     renumber = np.cumsum(named) - 1
     account, accounts = sort_codes(renumber[account], accounts.filter(pa.array(named)))
     padded = pc.not_equal(pc.utf8_trim(accounts, characters=WHITESPACE), accounts).to_numpy(zero_copy_only=False)

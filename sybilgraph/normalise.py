@@ -45,7 +45,8 @@ from ._report import Report
 from .ingest import THREADS, WHITESPACE, Encoded, combine_codes, compact_codes, first_of_repeats, sort_codes
 from .settings import Settings
 
-__all__ = ["normalise_observations", "Normalised", "canonical_ip", "canonical_email", "ip_prefix", "DERIVED_FROM", "family"]
+__all__ = ["normalise_observations", "Normalised", "canonical_ip", "canonical_email", "ip_prefix", "DERIVED_FROM", "family",
+           "NETWORK_KINDS", "stands_alone"]
 
 #: Kinds derived here from another kind. A derived value is not independent
 #: evidence from its source, so both belong to one *family* when links are counted.
@@ -61,6 +62,26 @@ def family(kind: str) -> str:
     ('ip', 'payment')
     """
     return DERIVED_FROM.get(kind, kind)
+
+
+#: Kinds that name a place on the network. Ordinary customers share them with strangers behind
+#: proxies, carrier NAT and offices, so no value of these kinds is ever evidence enough alone.
+NETWORK_KINDS = frozenset({"ip", "ip_prefix"})
+
+
+def stands_alone(kind: str) -> bool:
+    """Return whether one value of ``kind`` that only a group carries can bind that group by itself.
+
+    Shared tooling that nobody outside a group uses (a prompt template, an
+    emulator image, a card) can; a network address or prefix, and any derived
+    (coarser) kind such as ``email_domain``, never can.
+
+    Examples
+    --------
+    >>> stands_alone("prompt_template"), stands_alone("ip"), stands_alone("email_domain")
+    (True, False, False)
+    """
+    return kind not in NETWORK_KINDS and kind not in DERIVED_FROM
 
 _STAGE = "normalise"
 

@@ -89,19 +89,32 @@ class Settings:
         fingerprint shared by two, is enough alone; an IP address never is.
         ``inf`` disables it.
     exclusive_link : int, default 10
-        A single value that no account outside the cluster carries and that at
-        least this many accounts share is membership by itself, >= 2: it is
-        the cluster's own tooling (a team's prompt template, an emulator
-        image), not a coincidence with strangers. A proxy exit that also
-        serves ordinary customers is never exclusive.
+        A single value carried by at least this many accounts, most of them
+        (``link_share`` of its other carriers) in the cluster's core (members
+        that are there by several values or a strong one), is membership by
+        itself when its kind can stand alone, >= 2: it is the cluster's
+        own tooling (a team's prompt template, an emulator image), not a
+        coincidence with strangers. Values of network kinds (``ip``,
+        ``ip_prefix``) and derived kinds never count alone: an IP address
+        that ten accounts share is an office or a proxy, not a script (see
+        :func:`sybilgraph.normalise.stands_alone`).
+    min_density : float, default 0.01
+        Evidence per pair of accounts that must bind an account, or a tight
+        group of accounts, to the rest of its cluster, >= 0. The density of a
+        group ``G`` towards the rest ``R`` of its cluster is
+        ``sum_v w_v * |G ∩ A_v| * |R ∩ A_v| / (|G| * |R|)``: the mean weight
+        of the values that the pairs across ``G`` and ``R`` share. It measures
+        *coverage*: one value of weight ``w`` that a share ``c`` of the
+        cluster carries gives ``w * c``. A template sent by 4,000 accounts
+        (weight 0.05) that covers the cluster gives 0.05; a proxy exit that
+        a household shares with 50 of those 4,000 gives 0.001. The density
+        depends only on the accounts of the cluster and the values' own
+        carrier counts, never on how much unrelated data surrounds them.
     kind_weights : mapping of str to float
         Weight of one shared value of each kind before rarity; unlisted kinds
         get ``other_weight``. Defaults in :data:`DEFAULT_KIND_WEIGHTS`.
     other_weight : float, default 0.5
         Weight of kinds missing from ``kind_weights``, >= 0.
-    max_value_share : float, default 0.5
-        A value carried by more than this share of all accounts is treated as a
-        constant field and carries no evidence, in (0, 1].
     derive_ip_prefix : bool, default True
         Add the /24 (IPv4) or /64 (IPv6) network of each IP as kind ``ip_prefix``.
     derive_email_domain : bool, default True
@@ -128,9 +141,9 @@ class Settings:
     link_share: float = 0.5
     strong_link: float = 0.63
     exclusive_link: int = 10
+    min_density: float = 0.01
     kind_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
     other_weight: float = DEFAULT_OTHER_WEIGHT
-    max_value_share: float = 0.5
     derive_ip_prefix: bool = True
     derive_email_domain: bool = True
     seed: int = 0
@@ -153,10 +166,10 @@ class Settings:
         collect(check_number, self.modularity_floor, "modularity_floor", func, low=0)
         collect(check_int, self.exclusive_link, "exclusive_link", func, low=2)
         collect(check_number, self.link_share, "link_share", func, low=0, high=1, low_open=True)
+        collect(check_number, self.min_density, "min_density", func, low=0)
         if not (isinstance(self.strong_link, (int, float)) and float(self.strong_link) == float("inf")):
             collect(check_number, self.strong_link, "strong_link", func, low=0, low_open=True)
         collect(check_number, self.other_weight, "other_weight", func, low=0)
-        collect(check_number, self.max_value_share, "max_value_share", func, low=0, high=1, low_open=True)
         collect(check_int, self.seed, "seed", func, low=0)
         collect(check_number, self.tolerance, "tolerance", func, low=0)
         if self.n_iterations != -1:

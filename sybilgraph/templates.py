@@ -9,13 +9,18 @@ template can be linked like accounts sharing a card or a device.
 
 Method (see ``docs/prompt_templates.md`` for the measurements)
 --------------------------------------------------------------
-1. :func:`normalise_prompt` folds case, width and whitespace and masks
-   numbers, URLs, e-mail addresses, quoted strings, code and identifiers.
-   Distinct normalised texts are the unit of work from then on.
-2. Every normalised text is cut into word *shingles*: contiguous word
-   trigrams plus gapped 4-grams (``w0 w1 _ w3``, which survive a one-word slot
-   or a synonym). Punctuation is not part of a word, so punctuation edits do
-   not change the shingles.
+1. :func:`normalise_prompt` folds case, width, diacritics, invisible
+   characters and whitespace and masks numbers, URLs, e-mail addresses, quoted
+   strings, code and identifiers. Distinct normalised texts are the unit of
+   work from then on.
+2. Every normalised text is cut into tokens -- space-separated words, and
+   every character of a script written without spaces (Chinese, Japanese,
+   Thai, ...) and every emoji on its own -- and the tokens into *shingles*:
+   contiguous trigrams plus gapped 4-grams (``w0 w1 _ w3``, which survive a
+   one-word slot or a synonym). Punctuation is not part of a token, so
+   punctuation edits do not change the shingles. A shingle of characters
+   weighs less than one of words (a Han character half a word, a kana or
+   Thai character a quarter), and the sizes below count weights.
 3. **Learning.** On a deterministic sample of distinct texts (at most
    ``max_prompts_per_account`` per account, smallest hash first, and at most
    :data:`LEARNING_BUDGET` in all), a shingle is *frequent* when it occurs in
@@ -44,8 +49,10 @@ input in any row order gives the same result.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+import re
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -121,7 +128,9 @@ _M3 = _U64(0x94D049BB133111EB)
 _GAP = _U64(0x5BD1E9955BD1E995)
 _SHIFT_30, _SHIFT_27, _SHIFT_31 = _U64(30), _U64(27), _U64(31)
 _U32 = _U64(32)
-_LOW32 = _U64(0xFFFFFFFF)
+# learning keys: shingle << 32 | weight << 29 | text (a round learns from at most 2**29 texts)
+_WEIGHT_SHIFT = _U64(29)
+_TEXT_MASK = _U64((1 << 29) - 1)
 
 # RE2 patterns (pyarrow) applied in this order after case folding, digit
 # canonicalisation and whitespace collapsing. Every pattern runs on text whose
@@ -136,8 +145,8 @@ _MASKS: tuple[tuple[str, str], ...] = (
     (r"\b(?:(?:https?|ftp|file)://|www\.)[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]", "<url>"),
     # e-mail addresses
     (r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "<email>"),
-    # double, curly and angle quoted strings
-    (r"\"[^\"]*\"|“[^”]*”|„[^“”]*[“”]|«[^»]*»", "<str>"),
+    # double, curly, angle and corner (CJK) quoted strings
+    (r"\"[^\"]*\"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|「[^」]*」|『[^』]*』", "<str>"),
     # single quoted strings that open and close at a word boundary (not "don't");
     # twice, since a match consumes the character before the next one
     (r"(^|[^\pL\pN_])['‘][^'‘’]*['’]($|[^\pL\pN_])", r"\1<str>\2"),
@@ -149,11 +158,38 @@ _MASKS: tuple[tuple[str, str], ...] = (
     # identifiers: snake_case, dotted.module.paths, letters mixed with digits,
     # and any word of 20 characters or more
     (r"\b\w+_\w+\b|\b[a-z_]\w*(?:\.\w+){2,}\b|\b\w*[a-z]\w*0\w*\b|\b\w{20,}\b", "<id>"),
-    # numbers, with decimal and thousands separators
-    (r"0(?:[.,]0)*", "<num>"),
+    # numbers, with decimal and thousands separators (Arabic ones too)
+    (r"0(?:[.,\x{066b}\x{066c}]0)*", "<num>"),
 )
 _DIGITS = r"\p{Nd}+"
 _ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"  # what str.split() splits ASCII text on
+_ASCII_CONTROLS = r"[\x00-\x08\x0e-\x1b\x7f]+"  # control characters that are not whitespace
+_UNICODE_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f\x{85}\p{Z}]+"  # what str.split() splits on
+# Marks that change how a text looks but not which words it holds, removed from
+# non-ASCII texts after NFKD: diacritics of Latin, Greek and Cyrillic letters (so
+# "é" and "e" fold together, as people type both), Arabic short vowels, Quranic
+# marks, hamza above and below and the kashida (tatweel), Hebrew points, variation
+# selectors and emoji skin-tone modifiers. Format characters (Cf: zero-width
+# spaces and joiners, bidi controls, soft hyphens, tags) and control characters
+# that are not whitespace are removed as well; see _ignorable().
+_MARKS = ("\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+          "\u0610-\u061a\u0640\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed"
+          "\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7"
+          "\ufe00-\ufe0f\U000e0100-\U000e01ef\U0001f3fb-\U0001f3ff")
+# Scripts written without spaces between words: each of their characters is a
+# token of its own. A Han character carries about a morpheme; a kana, Bopomofo,
+# Thai, Lao, Khmer or Myanmar code point about a syllable or less.
+_CHAR_SCRIPTS_HAN = r"\p{Han}"
+_CHAR_SCRIPTS_SYLLABIC = r"\p{Hiragana}\p{Katakana}\p{Bopomofo}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+# ... and symbols (emoji, dingbats) are tokens of their own too, wherever they stand
+_CHAR_TOKEN = "[" + _CHAR_SCRIPTS_HAN + _CHAR_SCRIPTS_SYLLABIC + r"\p{So}]"
+# Weight of a shingle in quarters of a word shingle: a shingle of words weighs 4,
+# one of Han characters 2, one holding a kana, Bopomofo, Thai, Lao, Khmer or
+# Myanmar code point 1 (a shingle weighs what its lightest token weighs).
+# MIN_SHINGLES and the threshold count weights, so a template in a script
+# without spaces needs about as much fixed text as one of seven English words:
+# eleven Han characters in a row, or about nineteen characters of Japanese.
+_WEIGHT_WORD, _WEIGHT_HAN, _WEIGHT_SYLLABLE = 4, 2, 1
 # punctuation trimmed from both ends of every space-separated word
 _PUNCTUATION = ("!\"#$%&'()*+,-./:;=?@[\\]^`{|}~"
                 "\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e\u2026\u2013\u2014\u2022\u00b7"
@@ -166,25 +202,82 @@ _PUNCTUATION = ("!\"#$%&'()*+,-./:;=?@[\\]^`{|}~"
 # --------------------------------------------------------------------------- #
 
 
+@functools.cache
+def _ignorable() -> re.Pattern[str]:
+    """Characters :func:`_fold` removes from non-ASCII texts (built once, from this Python's Unicode tables)."""
+    # Cf and non-whitespace Cc code points only exist in planes 0, 1 and 14
+    cps = [c for c in (*range(0x20000), *range(0xE0000, 0xE1000))
+           if unicodedata.category(chr(c)) in ("Cf", "Cc") and not chr(c).isspace()]
+    ranges = []
+    start = prev = cps[0]
+    for c in cps[1:] + [-1]:
+        if c != prev + 1:
+            ranges.append(re.escape(chr(start)) if start == prev else f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+            start = c
+        prev = c
+    return re.compile("[" + "".join(ranges) + _MARKS + "]+")
+
+
+@functools.cache
+def _punctuation_all() -> str:
+    """:data:`_PUNCTUATION` and every other punctuation character (Unicode P*) of planes 0 and 1.
+
+    Trimmed from both ends of a token when a text is not ASCII: Arabic ``،؛؟``,
+    CJK ``《》〈〉・``, Devanagari ``।``, and so on. ``_`` (a connector, part of
+    identifiers) is kept, as in ASCII texts.
+    """
+    more = "".join(chr(c) for c in range(0x80, 0x20000) if unicodedata.category(chr(c)).startswith("P"))
+    return _PUNCTUATION + "".join(ch for ch in more if ch not in _PUNCTUATION)
+
+
+def _fold_unicode(texts: list[str], arrow_type: pa.DataType) -> pa.Array:
+    """Fold non-ASCII texts: :func:`_fold` of each, as an Arrow array of ``arrow_type``.
+
+    Decomposition (NFKD), case folding and the removal of :func:`_ignorable`
+    characters run in Python; recomposition (NFKC, the costly step, in utf8proc)
+    and whitespace in Arrow kernels. utf8proc may know characters that this
+    Python's Unicode tables do not (a newer Unicode version) and map them to
+    capitals or to "ß", so the composed text is lower-cased and "ß" case folded
+    once more.
+    """
+    strip = _ignorable().sub
+    decomposed = [strip("", unicodedata.normalize("NFKD", t).casefold()) for t in texts]
+    composed = pc.utf8_lower(pc.utf8_normalize(pa.array(decomposed, type=arrow_type), form="NFKC"))
+    composed = pc.replace_substring(composed, "ß", "ss")
+    return pc.utf8_trim(pc.replace_substring_regex(composed, pattern=_UNICODE_SPACE, replacement=" "),
+                        characters=" ")
+
+
 def _fold(text: str) -> str:
-    """NFKC, case fold and collapse whitespace (the reference; Arrow does it for ASCII texts)."""
+    """Fold case, width, marks and whitespace (the reference; Arrow does it for ASCII texts).
+
+    ASCII texts are lower-cased and lose their control characters. Other texts
+    are decomposed (NFKD), case folded, stripped of the marks and format and
+    control characters of :func:`_ignorable`, recomposed (NFKC) and lower-cased
+    (see :func:`_fold_unicode`). Then
+    whitespace runs (what ``str.split()`` splits on) become one space, and
+    the ends are stripped.
+    """
     if text.isascii():
         text = text.lower()  # equals NFKC + casefold on ASCII
-    else:
-        text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    return " ".join(text.split())
+        if not text.isprintable():
+            text = re.sub(_ASCII_CONTROLS, "", text)
+        return " ".join(text.split())
+    return str(_fold_unicode([text], pa.string())[0].as_py())
 
 
 def _fold_arrow(texts: pa.Array) -> pa.Array:
-    """:func:`_fold` of every text: in Arrow for ASCII texts, in Python for the others."""
+    """:func:`_fold` of every text: in Arrow for ASCII texts, :func:`_fold_unicode` for the others."""
     # On ASCII, NFKC + casefold is lower-casing, and str.split() splits on these characters.
-    folded = pc.utf8_trim(pc.replace_substring_regex(pc.ascii_lower(texts), pattern=_ASCII_SPACE, replacement=" "),
+    folded = pc.replace_substring_regex(pc.ascii_lower(texts), pattern=_ASCII_CONTROLS, replacement="")
+    folded = pc.utf8_trim(pc.replace_substring_regex(folded, pattern=_ASCII_SPACE, replacement=" "),
                           characters=" ")
     other = pc.invert(pc.string_is_ascii(texts))
     if not pc.any(other).as_py():
         return folded
-    rest = pa.array([_fold(t) for t in texts.filter(other).to_pylist()], type=pa.string())
-    return pc.replace_with_mask(folded, other, rest)
+    # the replacement must have the type of the texts: replace_with_mask has no
+    # kernel for a large_string array with string replacements
+    return pc.replace_with_mask(folded, other, _fold_unicode(texts.filter(other).to_pylist(), texts.type))
 
 
 def _mask(folded: pa.Array) -> pa.Array:
@@ -195,9 +288,24 @@ def _mask(folded: pa.Array) -> pa.Array:
     return out
 
 
+def _arrow_strings(values: Sequence[str | None] | np.ndarray) -> pa.Array:
+    """Python strings as an Arrow string array.
+
+    A lone surrogate (a Python string decoded with ``surrogateescape``, not
+    Unicode text) cannot be written as UTF-8: it becomes U+FFFD, and a pair of
+    surrogates the character they encode.
+    """
+    values = np.asarray(values, dtype=object)
+    try:
+        return pa.array(values, type=pa.string())
+    except UnicodeEncodeError:
+        return pa.array([v.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if isinstance(v, str) else v
+                         for v in values], type=pa.string())
+
+
 def _normalise_chunk(texts: Sequence[str] | np.ndarray | pa.Array) -> pa.Array:
     if not isinstance(texts, pa.Array):
-        texts = pa.array(np.asarray(texts, dtype=object), type=pa.string())
+        texts = _arrow_strings(texts)
     return _mask(_fold_arrow(texts))
 
 
@@ -212,7 +320,11 @@ def normalise_prompt(text: str) -> str:
     Returns
     -------
     str
-        The normalised prompt: Unicode NFKC, case-folded, whitespace collapsed
+        The normalised prompt: Unicode NFKC, case-folded, without diacritics
+        of Latin, Greek and Cyrillic letters, Arabic short vowels and kashida,
+        Hebrew points, emoji variation selectors and skin tones, format
+        characters (zero-width spaces and joiners, bidi controls, soft hyphens)
+        and control characters other than whitespace, whitespace collapsed
         to single spaces and stripped, with these spans replaced by a
         placeholder (in this order): fenced code blocks and inline code
         (``<code>``), URLs (``<url>``), e-mail addresses (``<email>``), quoted
@@ -228,15 +340,20 @@ def normalise_prompt(text: str) -> str:
 
     Notes
     -----
-    Digit runs are replaced by ``0`` before any mask is applied, and case and
-    whitespace are folded first, so two prompts that differ only in their
-    digits, their letter case or their whitespace always normalise to the
-    same text. ``mine_templates`` normalises in batches with the same code.
+    Digit runs (of any script) are replaced by ``0`` before any mask is
+    applied, and case, width, marks and whitespace are folded first, so two
+    prompts that differ only in their digits, their letter case, their
+    accents, their invisible characters or their whitespace always normalise
+    to the same text. Quoted strings include CJK corner quotes (``「」``,
+    ``『』``). ``mine_templates`` normalises in batches with the same code.
+    Folding is idempotent. A lone surrogate (not Unicode text) becomes U+FFFD.
 
     Examples
     --------
     >>> normalise_prompt("Fix   bug #123 in `parse_user()` -- see https://x.io/a?b=1")
     'fix bug #<num> in <code> -- see <url>'
+    >>> normalise_prompt("Écris\u200b 3 réponses") == normalise_prompt("ecris 7 REPONSES")
+    True
     """
     if not isinstance(text, str):
         raise InputError(f"normalise_prompt expects a str. Got {type(text).__name__} instead.")
@@ -274,61 +391,103 @@ def _template_id(representative: str) -> str:
 
 
 def _shingles(norm: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle hashes of normalised texts and the text of each (see :func:`_weighted_shingles`)."""
+    features, doc, _ = _weighted_shingles(norm, weights=False)
+    return features, doc
+
+
+def _weighted_shingles(norm: pa.Array, weights: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shingle hashes of normalised texts.
 
     Parameters
     ----------
     norm : pyarrow.Array
-        Normalised texts (string).
+        Normalised texts (string or large_string).
+    weights : bool, default True
+        Compute the weight of every shingle (when False, ``weight`` is empty).
 
     Returns
     -------
     features : numpy.ndarray of uint32
-        Shingle hashes (32 bits): word trigrams and gapped 4-grams of every
-        text; a text of one or two words gives one shingle of its words.
+        Shingle hashes (32 bits): token trigrams and gapped 4-grams of every
+        text; a text of one or two tokens gives one shingle of its tokens.
+        Tokens are the space-separated words, each character of a script
+        written without spaces (Han, kana, Bopomofo, Thai, Lao, Khmer,
+        Myanmar) and each symbol (emoji), with punctuation trimmed from their
+        ends.
     doc : numpy.ndarray of int64
         Position in ``norm`` of the text each shingle comes from (not sorted).
+    weight : numpy.ndarray of uint8
+        The weight of each shingle, the lightest of its tokens' (a word 4, a
+        Han character 2, a kana, Bopomofo, Thai, Lao, Khmer or Myanmar code
+        point 1).
     """
     n = len(norm)
+    ascii_only = bool(pc.all(pc.string_is_ascii(norm)).as_py()) if n else True
+    if not ascii_only:  # every character of a script without spaces, and every symbol, is a token
+        norm = pc.replace_substring_regex(norm, pattern=_CHAR_TOKEN, replacement=" \\0 ")
     tokens = pc.split_pattern(norm, pattern=" ")
-    flat = pc.utf8_trim(pc.list_flatten(tokens), characters=_PUNCTUATION)
+    flat = pc.utf8_trim(pc.list_flatten(tokens), characters=_PUNCTUATION if ascii_only else _punctuation_all())
     parent = pc.list_parent_indices(tokens)
     keep = pc.greater(pc.binary_length(flat), 0)
     flat = pc.filter(flat, keep)
     parent = pc.filter(parent, keep).to_numpy().astype(np.int64, copy=False)
     if len(parent) == 0:
-        return np.empty(0, np.uint32), np.empty(0, np.int64)
+        return np.empty(0, np.uint32), np.empty(0, np.int64), np.empty(0, np.uint8)
     encoded = pc.dictionary_encode(flat)
     dictionary = encoded.dictionary.to_numpy(zero_copy_only=False)
-    tok = _hash_strings(dictionary)[encoded.indices.to_numpy()]
+    indices = encoded.indices.to_numpy()
+    tok = _hash_strings(dictionary)[indices]
+    tw: np.ndarray | None = None  # token weights, None when every token is a word
+    if weights and not ascii_only:
+        light = np.full(len(dictionary), _WEIGHT_WORD, dtype=np.uint8)
+        light[pc.match_substring_regex(encoded.dictionary, "^[" + _CHAR_SCRIPTS_HAN + "]$")
+              .to_numpy(zero_copy_only=False)] = _WEIGHT_HAN
+        light[pc.match_substring_regex(encoded.dictionary, "^[" + _CHAR_SCRIPTS_SYLLABIC + "]$")
+              .to_numpy(zero_copy_only=False)] = _WEIGHT_SYLLABLE
+        tw = light[indices] if (light < _WEIGHT_WORD).any() else None
     n_tok = np.bincount(parent, minlength=n)
     start = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(n_tok, out=start[1:])
     feats: list[np.ndarray] = []
     docs: list[np.ndarray] = []
+    wts: list[np.ndarray] = []
     with np.errstate(over="ignore"):
         short = np.flatnonzero((n_tok > 0) & (n_tok < 3))
         if len(short):
-            second = np.where(n_tok[short] > 1, tok[np.minimum(start[short] + 1, len(tok) - 1)], _U64(0))
+            second_at = np.minimum(start[short] + 1, len(tok) - 1)
+            second = np.where(n_tok[short] > 1, tok[second_at], _U64(0))
             feats.append(_mix((tok[start[short]] * _M1 + second) ^ _M3) >> _U32)
             docs.append(short)
+            if tw is not None:
+                wts.append(np.where(n_tok[short] > 1, np.minimum(tw[start[short]], tw[second_at]), tw[start[short]]))
         pos = np.arange(len(parent), dtype=np.int64) - start[parent]
         if (n_tok > _HEAD_TOKENS + _TAIL_TOKENS).any():  # keep the head and tail of long texts
             keep_tok = (pos < _HEAD_TOKENS) | (pos >= n_tok[parent] - _TAIL_TOKENS)
             tok, parent, pos = tok[keep_tok], parent[keep_tok], pos[keep_tok]
+            if tw is not None:
+                tw = tw[keep_tok]
         if len(tok) >= 3:
             ok = (parent[2:] == parent[:-2]) & (pos[2:] - pos[:-2] == 2)
             h = (tok[:-2] * _M1 + tok[1:-1]) * _M1 + tok[2:]
             feats.append(_mix(h[ok]) >> _U32)
             docs.append(parent[:-2][ok])
+            if tw is not None:
+                wts.append(np.minimum(np.minimum(tw[:-2], tw[1:-1]), tw[2:])[ok])
         if len(tok) >= 4:
             ok = (parent[3:] == parent[:-3]) & (pos[3:] - pos[:-3] == 3)
             h = ((tok[:-3] * _M1 + tok[1:-2]) * _M1 + _GAP) * _M1 + tok[3:]
             feats.append(_mix(h[ok]) >> _U32)
             docs.append(parent[:-3][ok])
+            if tw is not None:
+                wts.append(np.minimum(np.minimum(tw[:-3], tw[1:-2]), tw[3:])[ok])
     if not feats:
-        return np.empty(0, np.uint32), np.empty(0, np.int64)
-    return np.concatenate(feats).astype(np.uint32), np.concatenate(docs)
+        return np.empty(0, np.uint32), np.empty(0, np.int64), np.empty(0, np.uint8)
+    features, doc = np.concatenate(feats).astype(np.uint32), np.concatenate(docs)
+    if not weights:
+        return features, doc, np.empty(0, np.uint8)
+    weight = np.concatenate(wts) if tw is not None else np.full(len(features), _WEIGHT_WORD, dtype=np.uint8)
+    return features, doc, weight
 
 
 # --------------------------------------------------------------------------- #
@@ -342,8 +501,9 @@ class _Model:
 
     features: np.ndarray  # sorted uint32 shingle hashes that belong to a template
     cluster: np.ndarray  # int64 template (0..n-1) of each shingle
-    size: np.ndarray  # int64 number of shingles of each template
+    size: np.ndarray  # int64 weight of each template: the weights of its shingles summed
     key: np.ndarray  # uint32 order-independent key of each template (its smallest shingle)
+    weight: np.ndarray  # int32 weight of each shingle (see _WEIGHT_WORD)
 
     @property
     def filter(self) -> np.ndarray:
@@ -354,7 +514,8 @@ class _Model:
 
 
 _EMPTY_MODEL = _Model(np.empty(0, np.uint32), np.empty(0, np.int64),
-                      np.empty(0, np.int64), np.empty(0, np.uint32))
+                      np.empty(0, np.int64), np.empty(0, np.uint32), np.empty(0, np.int32))
+_MIN_WEIGHT = MIN_SHINGLES * _WEIGHT_WORD  # a template weighs at least MIN_SHINGLES word shingles
 
 
 def _run_starts(sorted_values: np.ndarray) -> np.ndarray:
@@ -370,8 +531,9 @@ def _learn(keys: np.ndarray, doc_hash: np.ndarray, seed: int) -> _Model:
     Parameters
     ----------
     keys : numpy.ndarray of uint64
-        ``shingle << 32 | text`` for every shingle of the learning texts
-        (``text`` indexes ``doc_hash``). Sorted in place.
+        ``shingle << 32 | weight << 29 | text`` for every shingle of the
+        learning texts (``text`` indexes ``doc_hash``; ``weight`` is the
+        shingle's, see :data:`_WEIGHT_WORD`). Sorted in place.
     doc_hash : numpy.ndarray of uint64
         Hash of each learning text's normalised form.
     seed : int
@@ -380,7 +542,8 @@ def _learn(keys: np.ndarray, doc_hash: np.ndarray, seed: int) -> _Model:
     Returns
     -------
     _Model
-        The templates found: groups of at least :data:`MIN_SHINGLES` shingles.
+        The templates found: groups of shingles weighing at least
+        :data:`MIN_SHINGLES` word shingles.
     """
     if len(keys) == 0:
         return _EMPTY_MODEL
@@ -398,8 +561,10 @@ def _learn(keys: np.ndarray, doc_hash: np.ndarray, seed: int) -> _Model:
     if not frequent.any():
         return _EMPTY_MODEL
     shingle = shingle_of_pair[starts[frequent]].astype(np.uint32)
+    # a shingle's weight is the same in every text (the lightest wins if two shingles share a hash)
+    weight = ((pairs[starts[frequent]] >> _WEIGHT_SHIFT) & _U64(7)).astype(np.int32)
     del shingle_of_pair
-    text = (pairs[np.repeat(frequent, n_texts)] & _LOW32).astype(np.int64)
+    text = (pairs[np.repeat(frequent, n_texts)] & _TEXT_MASK).astype(np.int64)
     del pairs
     n_texts = n_texts[frequent]
     starts = np.r_[0, np.cumsum(n_texts)[:-1]]
@@ -445,21 +610,22 @@ def _learn(keys: np.ndarray, doc_hash: np.ndarray, seed: int) -> _Model:
     eb = np.concatenate(edge_b) if edge_b else np.empty(0, dtype=np.int64)
     graph = coo_matrix((np.ones(len(ea), dtype=np.int8), (ea, eb)), shape=(n_shingles, n_shingles))
     _, comp = connected_components(graph, directed=False)
-    comp_size = np.bincount(comp)
-    big = comp_size[comp] >= MIN_SHINGLES
+    comp_weight = np.bincount(comp, weights=weight)
+    big = comp_weight[comp] >= _MIN_WEIGHT
     if not big.any():
         return _EMPTY_MODEL
-    shingle, comp = shingle[big], comp[big]
+    shingle, comp, weight = shingle[big], comp[big], weight[big]
     # number the templates by their smallest shingle (order independent)
     order = np.lexsort((shingle, comp))
-    shingle, comp = shingle[order], comp[order]
+    shingle, comp, weight = shingle[order], comp[order], weight[order]
     first = _run_starts(comp)
     keys = shingle[first]
     rank = np.empty(int(comp.max()) + 1, dtype=np.int64)
     rank[comp[first][np.argsort(keys)]] = np.arange(len(first))
     cluster = rank[comp]
     order = np.argsort(shingle)
-    return _Model(shingle[order], cluster[order], np.bincount(cluster), np.sort(keys))
+    size = np.bincount(cluster, weights=weight).astype(np.int64)
+    return _Model(shingle[order], cluster[order], size, np.sort(keys), weight[order])
 
 
 def _assign(features: np.ndarray, doc: np.ndarray, n_docs: int, model: _Model,
@@ -468,9 +634,11 @@ def _assign(features: np.ndarray, doc: np.ndarray, n_docs: int, model: _Model,
     """Template (index into the model) of each text, -1 when none fits.
 
     A text is assigned to the template of which it holds the most distinct
-    shingles (ties: the template with the smaller key), if it holds at least
-    :data:`MIN_SHINGLES` of them and at least ``threshold`` of all of them.
-    Also returns how many of the template's shingles each text holds.
+    shingles, counted by weight (ties: the template with the smaller key), if
+    they weigh at least :data:`MIN_SHINGLES` word shingles and at least
+    ``threshold`` of the template's weight. Also returns the weight of the
+    template's shingles each text holds. (On text of words every shingle
+    weighs the same, and this is a count of shingles.)
     """
     out = np.full(n_docs, -1, dtype=np.int64)
     score = np.zeros(n_docs, dtype=np.int64)
@@ -490,11 +658,10 @@ def _assign(features: np.ndarray, doc: np.ndarray, n_docs: int, model: _Model,
     held.sum_duplicates()
     held.data[:] = 1  # distinct shingles
     n_c = len(model.size)
-    onehot = csr_matrix((np.ones(n_f, dtype=np.int32), (np.arange(n_f), model.cluster)),
-                        shape=(n_f, n_c))
+    onehot = csr_matrix((model.weight, (np.arange(n_f), model.cluster)), shape=(n_f, n_c))
     counts = (held @ onehot).tocoo()
     d, c, cnt = counts.row.astype(np.int64), counts.col.astype(np.int64), counts.data
-    ok = (cnt >= MIN_SHINGLES) & (cnt >= threshold * model.size[c])
+    ok = (cnt >= _MIN_WEIGHT) & (cnt >= threshold * model.size[c])
     d, c, cnt = d[ok], c[ok], cnt[ok]
     if len(d) == 0:
         return out, score
@@ -594,11 +761,13 @@ def _threaded(func: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
 
 
 def _learning_keys(texts_of: Callable[[np.ndarray], pa.Array], which: np.ndarray) -> np.ndarray:
-    """``shingle << 32 | position in which`` for every shingle of the texts ``which``."""
+    """``shingle << 32 | weight << 29 | position in which`` for every shingle of the texts ``which``."""
+    assert len(which) <= int(_TEXT_MASK) + 1  # LEARNING_BUDGET is far below
     parts: list[np.ndarray] = [np.empty(0, np.uint64)]
     for lo in range(0, len(which), _CHUNK):
-        f, d = _shingles(texts_of(which[lo:lo + _CHUNK]))
-        parts.append((f.astype(np.uint64) << _U32) | (d + lo).astype(np.uint64))
+        f, d, w = _weighted_shingles(texts_of(which[lo:lo + _CHUNK]))
+        parts.append((f.astype(np.uint64) << _U32) | (w.astype(np.uint64) << _WEIGHT_SHIFT)
+                     | (d + lo).astype(np.uint64))
     return np.concatenate(parts)
 
 
@@ -649,9 +818,9 @@ def mine_templates(
         cap what each account contributes to learning and to count
         ``n_accounts``. Missing accounts (``None``, NaN) are not capped.
     threshold : float, default 0.4
-        Share of a template's shingles (its fixed text, in word trigrams and
-        gapped 4-grams) that a prompt must contain to be given that
-        template's id, in (0, 1]. Lower links prompts whose fixed text was
+        Share of a template's shingles (its fixed text, in token trigrams and
+        gapped 4-grams, counted by weight) that a prompt must contain to be
+        given that template's id, in (0, 1]. Lower links prompts whose fixed text was
         edited more (or cut), higher asks for closer copies.
     max_prompts_per_account : int, default 1000
         Most distinct normalised texts of one account used for *learning*
@@ -700,13 +869,18 @@ def mine_templates(
     with how many prompts one account sends. Without ``accounts`` only the
     budget bounds learning.
 
+    *Scripts.* Texts in any script are mined. Chinese, Japanese, Thai, Lao,
+    Khmer and Myanmar characters and emoji are tokens of their own. Such
+    shingles weigh less than word shingles, so a template needs about as much
+    fixed text in every script: eleven Han characters in a row, or about
+    nineteen of Japanese mostly in kana, count like seven English words.
+
     *Limits.* A template needs at least :data:`MIN_TEXTS` distinct instances
-    and :data:`MIN_SHINGLES` fixed shingles (seven fixed words in a row give nine);
-    shorter fixed text ("Translate: {text}") is not told apart from a common
-    phrase. Words are split on spaces, so languages written without spaces
-    get few shingles. Shingles come from the first 192 and the last 64 words
-    of a text. Texts whose normalised forms share a 128-bit hash would be
-    treated as one.
+    and fixed shingles weighing :data:`MIN_SHINGLES` word shingles (seven
+    fixed words in a row give nine); shorter fixed text ("Translate: {text}")
+    is not told apart from a common phrase. Shingles come from the first 192
+    and the last 64 tokens of a text. Texts whose normalised forms share a
+    128-bit hash would be treated as one.
 
     Examples
     --------
@@ -737,8 +911,7 @@ def mine_templates(
         raise InputError(f"mine_templates expects texts to hold str values or missing values. "
                          f"Got {type(v).__name__} {v!r} at row {row}.")
 
-    row_group, group_id, table = _mine(raw_codes, pa.array(raw_uniques, type=pa.string()), acct_codes, thr, cap,
-                                       int(seed))
+    row_group, group_id, table = _mine(raw_codes, _arrow_strings(raw_uniques), acct_codes, thr, cap, int(seed))
     template_ids = np.full(n, None, dtype=object)
     has = row_group >= 0
     template_ids[has] = group_id[row_group[has]]
@@ -761,7 +934,8 @@ def mine_templates_encoded(
     text_codes : ndarray of int64
         Row ``i`` sent the prompt ``texts[text_codes[i]]``; -1 is a missing prompt.
     texts : pyarrow string array
-        Distinct prompt texts, no nulls among those ``text_codes`` refers to.
+        Distinct prompt texts (``string``, ``large_string`` or ``string_view``,
+        one array or chunked), no nulls among those ``text_codes`` refers to.
     account_codes : ndarray of int64, optional
         Account of each row (-1: none), as ``accounts`` of :func:`mine_templates`.
     threshold, max_prompts_per_account, seed
@@ -792,7 +966,24 @@ def mine_templates_encoded(
         raise InputError(f"mine_templates_encoded expects account_codes to be aligned with text_codes. "
                          f"Got {len(account_codes)} account codes for {len(codes)} rows.")
     acct = None if account_codes is None else np.asarray(account_codes, dtype=np.int64)
-    return _mine(codes, texts, acct, thr, int(max_prompts_per_account), int(seed))
+    return _mine(codes, _string_array(texts), acct, thr, int(max_prompts_per_account), int(seed))
+
+
+def _string_array(texts: object) -> pa.Array:
+    """``texts`` as one Arrow ``string`` or ``large_string`` array (the types every kernel here takes)."""
+    if not isinstance(texts, (pa.Array, pa.ChunkedArray)):
+        raise InputError(f"mine_templates_encoded expects texts to be a pyarrow string array. "
+                         f"Got {type(texts).__name__} instead.")
+    if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+        is_view = getattr(pa.types, "is_string_view", None)  # pyarrow >= 16
+        if not ((is_view is not None and is_view(texts.type)) or pa.types.is_null(texts.type)):
+            raise InputError(f"mine_templates_encoded expects texts to be a pyarrow string array. "
+                             f"Got an array of type {texts.type} instead.")
+        texts = texts.cast(pa.large_string())
+    if isinstance(texts, pa.ChunkedArray):
+        # chunks of a string array can hold more than 2 GB together; large_string offsets cannot overflow
+        texts = texts.cast(pa.large_string()).combine_chunks()
+    return texts
 
 
 def _mine(raw_codes: np.ndarray, raw_uniques: pa.Array, acct_codes: np.ndarray | None, thr: float, cap: int,
@@ -877,7 +1068,7 @@ def _mine(raw_codes: np.ndarray, raw_uniques: pa.Array, acct_codes: np.ndarray |
         got = np.full(n_docs, -1, dtype=np.int64)
         table = model.filter
         got[sample], score[sample] = _assign(
-            (keys >> _U32).astype(np.uint32), (keys & _LOW32).astype(np.int64),
+            (keys >> _U32).astype(np.uint32), (keys & _TEXT_MASK).astype(np.int64),
             len(sample), model, thr, table)
         del keys
         rest = unassigned[~np.isin(unassigned, sample, assume_unique=True)]

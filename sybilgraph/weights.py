@@ -142,11 +142,11 @@ def weight_encoded(obs: NormalisedCodes, settings: Settings, *, report: Report |
     Raises
     ------
     EmptyInputError
-        ``obs`` has no row.
+        ``obs`` names no account (an account without rows is weighed as a singleton).
     """
     report = report if report is not None else Report()
-    if len(obs) == 0:
-        raise EmptyInputError("no observation left to weigh after normalisation (see the report for what was skipped).")
+    if len(obs.accounts) == 0:
+        raise EmptyInputError("no account left to weigh after normalisation (see the report for what was skipped).")
     n_acc, n_val = len(obs.accounts), len(obs.value_text)
     kinds = np.array(obs.kinds, dtype=object)
     value_kind = kinds[obs.value_kind]

@@ -84,3 +84,33 @@ def test_html_escapes_attacker_values() -> None:
     html = sg.cluster_accounts(obs)._repr_html_()
     assert "<img" not in html and "<script>" not in html
     assert "&lt;img" in html
+
+
+@pytest.mark.parametrize("scenario", ["distillation", "camouflage", "many_small"])
+def test_every_member_earns_its_place(scenario: str) -> None:
+    # Postcondition of the membership steps: every member of a cluster of two or more passes the
+    # account rule (links and coverage) against its final cluster, and nobody is in a cluster alone
+    # with periphery evidence pointing at itself.
+    from sybilgraph._report import Report
+    from sybilgraph.cluster import _earned, _Edges, earn_membership, leiden_communities
+    from sybilgraph.graph import graph_edges, label_components
+    from sybilgraph.ingest import read_encoded
+    from sybilgraph.normalise import normalise_encoded
+    from sybilgraph.weights import weight_encoded
+
+    settings = sg.Settings()
+    data = sg.synth.generate(scenario, scale=0.05, seed=1)
+    report = Report()
+    wobs = weight_encoded(normalise_encoded(read_encoded(data.observations, report=report), settings,
+                                            report=report), settings, report=report)
+    graph = label_components(graph_edges(wobs))
+    membership = earn_membership(graph, wobs, leiden_communities(graph, wobs.accounts, settings), settings)
+    labels = membership.cluster
+    members = np.flatnonzero(np.bincount(labels)[labels] >= 2)
+    assert len(members) > 100
+    edges = _Edges.of(graph, wobs)
+    earned = _earned(edges, edges.of_accounts(members), labels, settings)
+    assert earned[members].all(), f"{int((~earned[members]).sum())} members do not earn their place"
+    alone = np.bincount(labels)[labels] == 1
+    assert (membership.periphery_of[~alone] == -1).all()
+    assert ((membership.periphery_of == -1) | (membership.periphery_of != labels)).all()

@@ -315,3 +315,58 @@ def test_default_scenario_is_fast() -> None:
     elapsed = time.perf_counter() - start
     assert 120_000 <= len(d.truth) <= 128_000
     assert elapsed < 15.0
+
+
+# ---------------------------------------------------------------------------
+# prompt_corpus: labelled prompts per script (the template benchmarks' corpus)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("script", list(synth.PROMPT_SCRIPTS))
+def test_prompt_corpus_is_reproducible_and_labelled(script: str) -> None:
+    c = synth.prompt_corpus(script, n_prompts=1500, seed=4)
+    again = synth.prompt_corpus(script, n_prompts=1500, seed=4)
+    assert list(c.texts) == list(again.texts) and list(c.accounts) == list(again.accounts)
+    assert (c.truth == again.truth).all() and list(c.kind) == list(again.kind)
+    assert list(synth.prompt_corpus(script, n_prompts=1500, seed=5).texts) != list(c.texts)
+    assert len(c.texts) == len(c.accounts) == len(c.truth) == len(c.kind) == len(c.language) == 1500
+    assert all(isinstance(t, str) and t for t in c.texts) and c.script == script
+    assert set(c.language) == set(synth.PROMPT_SCRIPTS[script])
+    shares = pd.Series(c.kind).value_counts(normalize=True)
+    assert set(shares.index) == {"template", "system", "free"} and 0.6 < shares["template"] < 0.8
+    frame = pd.DataFrame({"truth": c.truth, "kind": c.kind, "text": c.texts, "account": c.accounts})
+    # a group is one kind; a system prompt is one text; a free-form group is one text
+    assert (frame.groupby("truth")["kind"].nunique() == 1).all()
+    single = frame[frame.kind != "template"].groupby("truth")["text"].nunique()
+    assert (single == 1).all()
+    # template prompts vary (slots) and come from the template's operator accounts
+    tpl = frame[frame.kind == "template"].groupby("truth")
+    assert (tpl["text"].nunique() > 0.5 * tpl.size()).all()
+    assert (tpl["account"].agg(lambda a: a.str.split("-acct").str[0].nunique()) == 1).all()
+
+
+def test_prompt_corpus_writes_each_script() -> None:
+    def share(script: str, pattern: str) -> float:
+        return float(pd.Series(synth.prompt_corpus(script, n_prompts=600, seed=0).texts).str.contains(pattern).mean())
+
+    assert share("cjk", r"[\u4e00-\u9fff]") > 0.95 and share("cjk", r"[\u3040-\u30ff]") > 0.4
+    assert share("arabic", r"[\u0621-\u064a]") > 0.95
+    assert share("latin", r"[éèàüöäßñíóúç]") > 0.9
+    assert share("english", r"[^\x00-\x7f]") < 0.2  # quotes, emoji and noise of paraphrases only
+    mixed = synth.prompt_corpus("mixed", n_prompts=3000, seed=0).texts
+    for pattern in (r"[\u4e00-\u9fff]", r"[\u0621-\u064a]", r"[\u0e00-\u0e7f]", r"[\u0400-\u04ff]",
+                    r"[\uac00-\ud7af]", r"[\u0900-\u097f]", r"[\u05d0-\u05ea]", "[\U0001f300-\U0001faff]", "\u200b"):
+        assert pd.Series(mixed).str.contains(pattern).any(), pattern
+
+
+def test_prompt_corpus_errors_and_empty() -> None:
+    assert len(synth.prompt_corpus("latin", n_prompts=0).texts) == 0
+    with pytest.raises(ParameterError, match=r"^The 'script' parameter of prompt_corpus must be one of"):
+        synth.prompt_corpus("klingon")
+    with pytest.raises(ParameterError, match=r"^The 'n_prompts' parameter of prompt_corpus must be an int >= 0\. "
+                                             r"Got -1 instead\.$"):
+        synth.prompt_corpus(n_prompts=-1)
+    with pytest.raises(ParameterError, match="'paraphrase'"):
+        synth.prompt_corpus(paraphrase=1.5)
+    with pytest.raises(ParameterError, match="'p_free'"):
+        synth.prompt_corpus(p_free=0.6, p_system=0.6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -432,3 +433,283 @@ def test_encoded_twin_agrees_with_mine_templates() -> None:
     got = [ids[r] if r >= 0 else None for r in rows]
     assert got == list(expected.template_ids)
     pd.testing.assert_frame_equal(table, expected.table)
+
+
+# --------------------------------------------------------------------------- #
+# Any script, any type of Arrow string array
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("arrow_type", ["string", "large_string", "string_view", "chunked"])
+def test_non_ascii_prompts_in_a_large_string_array_do_not_crash(arrow_type: str) -> None:
+    # Regression: _fold_arrow passed a large_string array and string replacements to
+    # pc.replace_with_mask (ArrowNotImplementedError), so one non-ASCII prompt killed the run.
+    import pyarrow as pa
+
+    distinct = ["Straße", "请把下面的文章翻译成英文", "plain ascii prompt"]
+    if arrow_type == "chunked":
+        arr: pa.Array | pa.ChunkedArray = pa.chunked_array([distinct[:1], distinct[1:]], type=pa.string())
+    elif arrow_type == "string_view" and not hasattr(pa, "string_view"):
+        pytest.skip("pyarrow without string_view")
+    else:
+        arr = pa.array(distinct, type=getattr(pa, arrow_type)())
+    rows, ids, table = templates.mine_templates_encoded(np.array([0, 1, 2, 1]), arr)
+    assert ids[rows[1]] == ids[rows[3]] and len({ids[r] for r in rows}) == 3
+    assert sorted(table["representative"]) == sorted(normalise_prompt(t) for t in distinct)
+
+
+def test_encoded_rejects_what_is_not_a_string_array() -> None:
+    import pyarrow as pa
+
+    with pytest.raises(InputError, match="type int64"):
+        templates.mine_templates_encoded(np.array([0]), pa.array([1]))
+    with pytest.raises(InputError, match="list"):
+        templates.mine_templates_encoded(np.array([0]), ["a"])  # type: ignore[arg-type]
+
+
+def test_cli_clusters_a_file_with_non_ascii_prompts(tmp_path: Path) -> None:
+    # Regression for the crash as a user met it: the CLI on a CSV with a German and a Chinese prompt.
+    import subprocess
+    import sys
+
+    src = tmp_path / "obs.csv"
+    src.write_text("account_id,kind,value\na1,prompt,Straße\na2,prompt,请把下面的文章翻译成英文\n"
+                   "a3,ip,1.2.3.4\na1,ip,1.2.3.4\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    proc = subprocess.run([sys.executable, "-m", "sybilgraph", "cluster", str(src), "-o", str(out)],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(pd.read_csv(out)["account_id"]) == ["a1", "a2", "a3"]
+
+
+# --------------------------------------------------------------------------- #
+# Scripts: CJK, Arabic, emoji, mixed; hostile characters
+# --------------------------------------------------------------------------- #
+
+ZH_TEMPLATES = [
+    "请把下面这段文字翻译成{x}，务必保持原文的语气和格式：{y}",
+    "请一步一步地推理，写出完整的解题过程，然后再给出最终答案：{y}",
+    "请围绕{x}生成{n}组多样化的问答对，用于训练客服模型，并以JSON格式逐行输出。",
+]
+ZH_WORDS = ["服务器", "数据库", "发票", "模型", "用户", "报告", "网络", "表格", "算法", "客户", "订单", "合同", "预算", "天气"]
+ZH_FRAMES = ["{a}在{b}的时候为什么这么慢？", "{a}之前必须先检查{b}。", "{a}和{b}都要测试。", "{a}的{b}经常过时。",
+             "{a}对{b}来说真的有用吗？", "{a}不用改，只要优化{b}。"]
+# stock phrases (of up to ten characters) that unrelated free-form prompts share
+ZH_OPENERS = ["请帮我", "我想知道", "请详细解释一下", "有没有什么办法可以", "请一步一步地告诉我"]
+JA_TEMPLATES = [
+    "以下の文章を{x}に翻訳してください。元の文章の口調と書式はそのまま保ってください：{y}",
+    "この問題を一歩ずつ考え、途中の計算をすべて示してから最終的な答えを出してください：{y}",
+]
+JA_WORDS = ["サーバー", "データベース", "契約", "予算", "庭", "部屋", "天気", "レシピ", "車", "先生", "会議", "注文"]
+JA_FRAMES = ["{a}の前に{b}を確認する。", "{a}はいつも{b}より遅い。", "{a}と{b}を両方掃除する。", "{a}は変えずに、{b}だけを更新する。"]
+JA_OPENERS = ["ちょっと聞きたいんですが、", "質問があります。", "詳しく説明してください。"]
+AR_TEMPLATES = [
+    "ترجم النص التالي إلى {x} مع الحفاظ على الأسلوب والتنسيق كما هما تماما: {y}",
+    "حل هذه المسألة خطوة بخطوة واعرض كل تفكيرك قبل أن تعطي الإجابة النهائية: {y}",
+]
+AR_WORDS = ["الخادم", "المستخدم", "العقد", "النموذج", "الفاتورة", "التقرير", "الطقس", "السجل", "المطار", "الحديقة"]
+AR_FRAMES = ["لماذا {a} بطيء جدا عند {b}؟", "يجب أن يفحص {a} {b} قبل الغد.", "أريد أن أحفظ {a} و{b} معا.",
+             "منذ أمس أصبح {a} أقدم من {b}."]
+
+
+def _content(rng: random.Random, frames: list[str], words: list[str], sep: str, lo: int = 1, hi: int = 3) -> str:
+    """One to three sentences: frames with words drawn at random (content that rarely repeats)."""
+    return sep.join(rng.choice(frames).format(a=rng.choice(words), b=rng.choice(words))
+                    for _ in range(rng.randint(lo, hi)))
+
+
+def _script_corpus(templates_: list[str], frames: list[str], words: list[str], sep: str, seed: int = 0,
+                   per_template: int = 12) -> tuple[list[str], list[int]]:
+    """Instances of each template with varied content in its slots."""
+    rng = random.Random(seed)
+    texts, truth = [], []
+    for t, tpl in enumerate(templates_):
+        for _ in range(per_template):
+            texts.append(tpl.format(x=rng.choice(words), n=rng.randint(2, 99), y=_content(rng, frames, words, sep)))
+            truth.append(t)
+    return texts, truth
+
+
+def _free(openers: list[str], frames: list[str], words: list[str], sep: str, n: int, seed: int = 1) -> list[str]:
+    """Free-form prompts: a stock opener and content."""
+    rng = random.Random(seed)
+    return [rng.choice(openers) + sep + _content(rng, frames, words, sep, 2, 3) for _ in range(n)]
+
+
+def _assert_grouping(ids: np.ndarray, truth: list[int]) -> None:
+    """Instances of one template share one id, different templates do not."""
+    per_template = [{ids[i] for i, t in enumerate(truth) if t == k} for k in sorted(set(truth))]
+    assert all(len(g) == 1 for g in per_template), per_template
+    assert len({next(iter(g)) for g in per_template}) == len(per_template)
+
+
+def test_cjk_text_gives_character_shingles() -> None:
+    import pyarrow as pa
+
+    text = normalise_prompt("请把下面这段文字翻译成英文")  # 13 characters, no space
+    features, doc = templates._shingles(pa.array([text]))
+    assert len(set(features.tolist())) == 11 + 10  # character trigrams and gapped 4-grams
+    _, doc, weight = templates._weighted_shingles(pa.array([text, "ちょっと聞きたい", "abc def ghi"]))
+    assert set(weight[doc == 0].tolist()) == {templates._WEIGHT_HAN}
+    assert set(weight[doc == 1].tolist()) == {templates._WEIGHT_SYLLABLE}  # a kana makes a shingle light
+    assert set(weight[doc == 2].tolist()) == {templates._WEIGHT_WORD}
+
+
+def test_chinese_templates() -> None:
+    texts, truth = _script_corpus(ZH_TEMPLATES, ZH_FRAMES, ZH_WORDS, "")
+    free = _free(ZH_OPENERS, ZH_FRAMES, ZH_WORDS, "", 40)
+    ids = mine_templates(texts + free).template_ids
+    _assert_grouping(ids[:len(texts)], truth)
+    # free prompts that only share a stock phrase keep their own ids
+    assert len(set(ids[len(texts):])) == len(set(free))
+    assert not set(ids[len(texts):]) & set(ids[:len(texts)])
+
+
+def test_japanese_templates_and_a_long_stock_phrase() -> None:
+    texts, truth = _script_corpus(JA_TEMPLATES, JA_FRAMES, JA_WORDS, "")
+    # "ちょっと聞きたいんですが、" is twelve characters: as many character trigrams as a
+    # long English phrase, but mostly kana, so it weighs too little to be a template
+    free = _free(JA_OPENERS, JA_FRAMES, JA_WORDS, "", 30)
+    ids = mine_templates(texts + free).template_ids
+    _assert_grouping(ids[:len(texts)], truth)
+    free_ids = ids[len(texts):]
+    assert len(set(free_ids)) == len(set(free))
+
+
+def test_arabic_templates_with_diacritics_kashida_and_bidi_marks() -> None:
+    texts, truth = _script_corpus(AR_TEMPLATES, AR_FRAMES, AR_WORDS, " ")
+    # the same instruction written with a short vowel, a kashida, a right-to-left mark,
+    # a zero-width space and Arabic-Indic digits
+    hostile = ["تَرجم النص التـالي إلى الفرنسية مع \u200fالحفاظ على الأسلوب والتن\u200bسيق كما هما تماما: "
+               "لماذا الخادم بطيء جدا عند ٣ مرات؟"]
+    ids = mine_templates(texts + hostile).template_ids
+    _assert_grouping(ids[:len(texts)], truth)
+    assert ids[-1] == ids[0]
+    assert normalise_prompt("تَرجـمْ ٣٫٥ \u200fنص") == normalise_prompt("ترجم 3.5 نص") == "ترجم <num> نص"
+
+
+def test_emoji() -> None:
+    # skin tones, variation selectors and joiners fold away; each emoji is a token of its own
+    assert normalise_prompt("👍🏽 Great job ❤️") == normalise_prompt("👍 great job ❤") == "👍 great job ❤"
+    assert normalise_prompt("👨\u200d💻") == "👨💻"
+    import pyarrow as pa
+
+    features, _ = templates._shingles(pa.array(["🚀🔥✨"]))
+    assert len(features) == 1  # three tokens: one trigram
+    rng = random.Random(3)
+    tpl = "🚀 Write a viral tweet about {x} 🔥 Use at most {n} hashtags and one clear call to action ✨"
+    topics = ["kernels", "garden tools", "coffee", "tax law", "rust", "the weather", "trains", "cats"]
+    texts = [tpl.format(x=rng.choice(topics), n=rng.randint(2, 9)) for _ in range(12)]
+    texts += [t.replace("🔥", "🔥🔥").replace("✨", "✨👍🏿") for t in texts[:3]]
+    ids = mine_templates(texts + ["🔥🔥🔥", "What is the capital of France? 🇫🇷"]).template_ids
+    assert len(set(ids[:15])) == 1 and ids[15] != ids[0] and ids[16] != ids[0]
+
+
+def test_mixed_script_templates() -> None:
+    rng = random.Random(4)
+    en = ["The invoice must be checked before the order.", "Why is the server so slow during the exam?",
+          "Mary says the recipe is too expensive.", "I want to save the table and the report."]
+    mixed = [
+        "请用{x}实现下面的功能，并写出完整的unit tests和README：{y}",
+        "Translate the following Chinese text into natural English and explain every idiom you find: {z}",
+        "กรุณาแปลข้อความต่อไปนี้เป็นภาษาไทยและอธิบายคำศัพท์ยากทุกคำอย่างละเอียด: {y}",
+    ]
+    texts, truth = [], []
+    for t, tpl in enumerate(mixed):
+        for _ in range(10):
+            texts.append(tpl.format(x=rng.choice(["Python", "Rust", "Go"]), y=" ".join(rng.sample(en, 2)),
+                                    z=_content(rng, ZH_FRAMES, ZH_WORDS, "")))
+            truth.append(t)
+    _assert_grouping(mine_templates(texts).template_ids, truth)
+
+
+def test_latin_accents_width_and_invisible_characters_fold() -> None:
+    assert normalise_prompt("Écris une réponse") == normalise_prompt("ECRIS UNE REPONSE") == "ecris une reponse"
+    assert normalise_prompt("Ü\u0308bersetze") == normalise_prompt("übersetze") == "ubersetze"
+    # zero-width characters, bidi overrides, soft hyphens, NUL and other controls vanish
+    hostile = "Trans\u200blate\u00ad the\u202e text\u202c \x00in\x07to Fr\ufeffench"
+    assert normalise_prompt(hostile) == "translate the text into french"
+    assert normalise_prompt("\u3000全角\u3000ＡＢＣ　１２３") == "全角 abc <num>"
+    assert normalise_prompt("「引用された部分」を訳して") == "<str>を訳して"
+
+
+def test_lone_surrogates_do_not_crash() -> None:
+    # Python strings decoded with surrogateescape can hold them; UTF-8 cannot
+    assert normalise_prompt("a\udc80b") == "a\ufffdb"
+    assert normalise_prompt("\ud83d\ude00") == "😀"  # a pair is the character it encodes
+    res = mine_templates(["a\udc80b", "a\ufffdb", "x"])
+    assert res.template_ids[0] == res.template_ids[1] != res.template_ids[2]
+
+
+def test_pipeline_gives_accounts_of_one_chinese_template_one_value() -> None:
+    # Eight accounts send a Chinese template; sixty users send free-form Chinese prompts with
+    # stock phrases. Through cluster_accounts (the large_string path that used to crash), the
+    # eight share one prompt_template value and every user keeps a value of their own.
+    import sybilgraph as sg
+
+    rng = random.Random(0)
+    rows = [(f"op{i}", "prompt",
+             ZH_TEMPLATES[0].format(x=rng.choice(ZH_WORDS), y=_content(rng, ZH_FRAMES, ZH_WORDS, "")))
+            for i in range(8) for _ in range(2)]
+    rows += [(f"user{j}", "prompt", t) for j, t in enumerate(_free(ZH_OPENERS, ZH_FRAMES, ZH_WORDS, "", 60))]
+    res = sg.cluster_accounts(pd.DataFrame(rows, columns=["account_id", "kind", "value"]))
+    assert len(res.assignments) == 68
+    assert res.templates is not None
+    assert sorted(res.templates["n_accounts"].tolist(), reverse=True)[:2] == [8, 1]
+    assert int(res.templates["n_prompts"].max()) == 16
+
+
+@pytest.mark.parametrize("script", ["latin", "cjk", "arabic", "mixed"])
+def test_script_corpus_precision_and_recall(script: str) -> None:
+    # the library's multilingual corpus (benchmarks/bench_templates_multilingual.py runs it larger);
+    # before templates knew scripts without spaces, CJK recall was 0.09 and mixed 0.45. On
+    # 3,000 prompts a template's paraphrased variants vary with the seed: Arabic recall
+    # ranges over 0.93-1.0 for seeds 0-5, hence the margin.
+    from sybilgraph import metrics, synth
+
+    corpus = synth.prompt_corpus(script, n_prompts=3000, seed=0)
+    ids = mine_templates(corpus.texts, corpus.accounts).template_ids
+    precision, recall, _ = metrics.pairwise_scores(corpus.truth, ids)
+    assert precision >= 0.99 and recall >= 0.95, (precision, recall)
+
+
+_SPECIAL = st.sampled_from(list("\x00\x01\x1b\x7f\t\n\r \u00a0\u3000\u200b\u200c\u200d\u200e\u200f\u202a\u202e"
+                                "\u2066\u2069\ufeff\u00ad\u0301\u0640\u064e\ufe0f\U0001f3fd") +
+                           ["请", "把", "下", "面", "。", "，", "て", "ア", "ー", "ก", "ั", "ت", "ر", "ج", "م", "א",
+                            "é", "ß", "İ", "Σ", "👍", "🇫", "🇷", "1", "٣", "a", "Z", "_", "`", "'", '"', "<", ">",
+                            "\ud800", "\udc80", "\ud83d", "\ude00"])  # lone surrogates, and a pair
+_ANY_TEXT = st.one_of(st.text(max_size=40), st.lists(_SPECIAL, max_size=40).map("".join),
+                      st.text(alphabet=st.characters(blacklist_categories=()), max_size=10))  # with surrogates
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(_ANY_TEXT, st.none()), max_size=25), st.randoms(use_true_random=False))
+def test_any_unicode_never_raises_and_row_order_does_not_matter(extra: list[str | None], rnd: random.Random) -> None:
+    # arbitrary text among real template instances, so that templates are learned too
+    texts: list[str | None] = list(CORPUS[:40]) + extra
+    accounts = [f"acct{i % 7}" for i in range(len(texts))]
+    a = mine_templates(texts, accounts, max_prompts_per_account=8)
+    perm = list(range(len(texts)))
+    rnd.shuffle(perm)
+    b = mine_templates([texts[i] for i in perm], [accounts[i] for i in perm], max_prompts_per_account=8)
+    assert list(a.template_ids[perm]) == list(b.template_ids)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    for text, tid in zip(texts, a.template_ids):
+        assert (tid is None) == (text is None or normalise_prompt(text) == "")
+    # the pipeline's path: distinct texts in a large_string array (where non-ASCII text crashed)
+    import pyarrow as pa
+
+    codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
+    clean = [t.encode("utf-16", "surrogatepass").decode("utf-16", "replace") for t in distinct]
+    rows, ids, table = templates.mine_templates_encoded(codes, pa.array(clean, type=pa.large_string()),
+                                                        pd.factorize(pd.Series(accounts))[0],
+                                                        max_prompts_per_account=8)
+    assert [ids[r] if r >= 0 else None for r in rows] == list(a.template_ids)
+    pd.testing.assert_frame_equal(table, a.table)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_ANY_TEXT)
+def test_folding_is_idempotent(text: str) -> None:
+    once = templates._fold(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
+    assert templates._fold(once) == once
