@@ -17,9 +17,11 @@ def factorize_text(values: object, *, na_sentinel: bool = True) -> tuple[np.ndar
 
     pandas before 3.1 hashes object strings as C strings: to its
     ``factorize``, ``unique`` and ``groupby``, ``"a"`` and ``"a\\x00b"`` are
-    one value, and so are ``""`` and ``"\\x00"``. Text goes through pyarrow's
-    hash table instead, which compares whole strings; anything else (numbers,
-    mixed objects) through ``pd.factorize``.
+    one value, and so are ``""`` and ``"\\x00"``, and any two strings holding
+    a lone surrogate (``"x\\ud800"``, ``"y\\ud800"``). Text goes through
+    pyarrow's hash table instead, which compares whole strings (text with lone
+    surrogates, which pyarrow cannot hold, through a dict); anything else
+    (numbers, mixed objects) through ``pd.factorize``.
 
     Parameters
     ----------
@@ -42,12 +44,16 @@ def factorize_text(values: object, *, na_sentinel: bool = True) -> tuple[np.ndar
     >>> codes, uniques = factorize_text(np.array(["", "\\x00", "a", "a\\x00b", "a", None], dtype=object))
     >>> codes.tolist(), len(uniques)
     ([0, 1, 2, 3, 2, -1], 4)
+    >>> factorize_text(np.array(["x\\ud800", "y\\ud800", "x\\ud800"], dtype=object))[0].tolist()
+    [0, 1, 0]
     """
     arr: pa.Array | pa.ChunkedArray | None = None
     kind = getattr(getattr(values, "dtype", None), "kind", "O")
     if kind in ("O", "U", "S", "T"):  # object, NumPy text, pandas' string dtypes
         try:
             arr = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except UnicodeEncodeError:  # lone surrogates, which pandas < 3.1 also takes for one another
+            return _factorize_by_dict(np.asarray(values, dtype=object), na_sentinel)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             arr = None  # not all text
     if arr is None:
@@ -58,6 +64,26 @@ def factorize_text(values: object, *, na_sentinel: bool = True) -> tuple[np.ndar
     encoded = pc.dictionary_encode(arr, null_encoding="mask" if na_sentinel else "encode")
     codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
     return codes, np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _factorize_by_dict(values: np.ndarray, na_sentinel: bool) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`factorize_text` of text that pyarrow cannot hold, through a dict (exact, slower)."""
+    number: dict[object, int] = {}
+    codes = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values):
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            if na_sentinel:
+                codes[i] = -1
+                continue
+            v = None  # None, NA and NaN: one missing value
+        try:
+            codes[i] = number.setdefault(v, len(number))
+        except TypeError:  # unhashable objects among the text
+            pd_codes, pd_uniques = pd.factorize(values, use_na_sentinel=na_sentinel)
+            return np.asarray(pd_codes, dtype=np.int64), np.asarray(pd_uniques, dtype=object)
+    uniques = np.empty(len(number), dtype=object)
+    uniques[:] = list(number)
+    return codes, uniques
 
 
 def text_array(values: Union[np.ndarray, pa.Array, pa.ChunkedArray]) -> Union[pd.api.extensions.ExtensionArray, np.ndarray]:
