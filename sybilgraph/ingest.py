@@ -487,7 +487,7 @@ def _sort_small(codes: np.ndarray, texts: Sequence[str] | pa.Array) -> tuple[np.
 def _recode(codes: np.ndarray, texts: list[str]) -> tuple[np.ndarray, pa.Array]:
     """Map codes through ``texts`` (which may repeat) to codes of its distinct entries.
 
-    A dict, not ``pandas.factorize``: pandas 2.0's takes ``"\\x00"`` for ``""``.
+    A dict, not ``pandas.factorize``: before pandas 3.1 it takes ``"\\x00"`` for ``""``.
     """
     number: dict[str, int] = {}
     new = np.array([number.setdefault(t, len(number)) for t in texts], dtype=np.int64)
