@@ -342,7 +342,7 @@ def attribute(
     obs = result.observations
     assign = result.assignments
     notes: list[str] = []
-    allowed = sorted(set(pd.unique(obs["kind"]).astype(str)) | set(SPECIAL_KINDS))
+    allowed = sorted({str(k) for k in factorize_text(obs["kind"])[1]} | set(SPECIAL_KINDS))
     ind = read_indicators(indicators, allowed_kinds=allowed, notes=notes)
 
     acc_ids = assign["account_id"].to_numpy(dtype=object)
@@ -962,9 +962,9 @@ def _cluster_table(ind: pd.DataFrame, scored: pd.DataFrame, matches: pd.DataFram
     out["conflict"] = second["R"].reindex(ids).fillna(0.0).to_numpy(dtype=np.float64) >= conflict_level
 
     # matched accounts and indicators of the leading organisation, and the evidence text
-    n_matched = np.zeros(len(ids), dtype=np.int64)
-    n_ind = np.zeros(len(ids), dtype=np.int64)
-    text = np.full(len(ids), "", dtype=object)
+    n_matched: np.ndarray = np.zeros(len(ids), dtype=np.int64)
+    n_ind: np.ndarray = np.zeros(len(ids), dtype=np.int64)
+    text: np.ndarray = np.full(len(ids), "", dtype=object)
     if len(lead):
         lead_org = lead["organisation"].rename("lead")
         sl = scored[scored["p"] > _EPS].join(lead_org, on="cluster_id")

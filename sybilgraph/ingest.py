@@ -1013,7 +1013,8 @@ def _timestamps(stamps: Any, fast: np.ndarray | None, n_rows: int, report: Repor
     """
     if stamps is None:
         return np.full(n_rows, np.nan)
-    bad = np.zeros(n_rows, dtype=bool)
+    bad: np.ndarray = np.zeros(n_rows, dtype=bool)
+    far: np.ndarray
     if fast is not None:
         ts, far = fast, np.zeros(n_rows, dtype=bool)
     else:
