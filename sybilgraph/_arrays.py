@@ -2,9 +2,109 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Union
 
-__all__ = ["unique_sorted"]
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["factorize_text", "text_array", "unique_sorted"]
+
+
+def factorize_text(values: object, *, na_sentinel: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``pd.factorize(values)`` for text, with every string told apart.
+
+    pandas before 3.1 hashes object strings as C strings: to its
+    ``factorize``, ``unique`` and ``groupby``, ``"a"`` and ``"a\\x00b"`` are
+    one value, and so are ``""`` and ``"\\x00"``, and any two strings holding
+    a lone surrogate (``"x\\ud800"``, ``"y\\ud800"``). Text goes through
+    pyarrow's hash table instead, which compares whole strings (text with lone
+    surrogates, which pyarrow cannot hold, through a dict); anything else
+    (numbers, mixed objects) through ``pd.factorize``.
+
+    Parameters
+    ----------
+    values : array-like
+        One-dimensional values; missing ones are None or NaN.
+    na_sentinel : bool, default True
+        Missing values get code -1; with False they get a code of their own
+        (``use_na_sentinel=False``).
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        int64 code of each value, in order of first appearance (as
+        ``pd.factorize(..., sort=False)``).
+    uniques : numpy.ndarray
+        The distinct values (object), indexed by code.
+
+    Examples
+    --------
+    >>> codes, uniques = factorize_text(np.array(["", "\\x00", "a", "a\\x00b", "a", None], dtype=object))
+    >>> codes.tolist(), len(uniques)
+    ([0, 1, 2, 3, 2, -1], 4)
+    >>> factorize_text(np.array(["x\\ud800", "y\\ud800", "x\\ud800"], dtype=object))[0].tolist()
+    [0, 1, 0]
+    """
+    arr: pa.Array | pa.ChunkedArray | None = None
+    kind = getattr(getattr(values, "dtype", None), "kind", "O")
+    if kind in ("O", "U", "S", "T"):  # object, NumPy text, pandas' string dtypes
+        try:
+            arr = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except UnicodeEncodeError:  # lone surrogates, which pandas < 3.1 also takes for one another
+            return _factorize_by_dict(np.asarray(values, dtype=object), na_sentinel)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            arr = None  # not all text
+    if arr is None:
+        codes, uniques = pd.factorize(values, use_na_sentinel=na_sentinel)  # type: ignore[call-overload]
+        return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    encoded = pc.dictionary_encode(arr, null_encoding="mask" if na_sentinel else "encode")
+    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return codes, np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _factorize_by_dict(values: np.ndarray, na_sentinel: bool) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`factorize_text` of text that pyarrow cannot hold, through a dict (exact, slower)."""
+    number: dict[object, int] = {}
+    codes = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values):
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            if na_sentinel:
+                codes[i] = -1
+                continue
+            v = None  # None, NA and NaN: one missing value
+        try:
+            codes[i] = number.setdefault(v, len(number))
+        except TypeError:  # unhashable objects among the text
+            pd_codes, pd_uniques = pd.factorize(values, use_na_sentinel=na_sentinel)
+            return np.asarray(pd_codes, dtype=np.int64), np.asarray(pd_uniques, dtype=object)
+    uniques = np.empty(len(number), dtype=object)
+    uniques[:] = list(number)
+    return codes, uniques
+
+
+def text_array(values: Union[np.ndarray, pa.Array, pa.ChunkedArray]) -> Union[pd.api.extensions.ExtensionArray, np.ndarray]:
+    """Return text ``values`` (missing as None or NaN) as pandas' default text column.
+
+    From pandas 3 (and pandas 2 with ``future.infer_string``) that is the
+    ``"str"`` dtype. Before, ``dtype="str"`` means NumPy's fixed-width unicode:
+    it writes a missing value as the text ``"None"`` or ``"nan"``, so the values
+    come back as an object array instead, missing values left missing.
+
+    Examples
+    --------
+    >>> a = text_array(np.array(["x", None], dtype=object))
+    >>> [bool(pd.isna(v)) for v in a]
+    [False, True]
+    """
+    if isinstance(pd.api.types.pandas_dtype("str"), pd.StringDtype):
+        return pd.array(values, dtype="str")
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+    return np.asarray(values, dtype=object)
 
 
 def unique_sorted(values: np.ndarray) -> np.ndarray:

@@ -83,7 +83,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrays import unique_sorted
+from ._arrays import factorize_text, text_array, unique_sorted
 from ._errors import IndicatorError, InputError, ParameterError
 from ._validation import check_number
 from .normalise import DERIVED_FROM, canonical_email, canonical_ip
@@ -342,7 +342,7 @@ def attribute(
     obs = result.observations
     assign = result.assignments
     notes: list[str] = []
-    allowed = sorted(set(pd.unique(obs["kind"]).astype(str)) | set(SPECIAL_KINDS))
+    allowed = sorted({str(k) for k in factorize_text(obs["kind"])[1]} | set(SPECIAL_KINDS))
     ind = read_indicators(indicators, allowed_kinds=allowed, notes=notes)
 
     acc_ids = assign["account_id"].to_numpy(dtype=object)
@@ -682,14 +682,16 @@ def _match(ind: pd.DataFrame, obs: pd.DataFrame, acc_index: pd.Index) -> pd.Data
 
     need_obs = bool(lookups) or bool((mode == "cidr").any()) or bool((mode == "domain").any())
     val_col = _arrow(obs["value"]) if need_obs else None
-    kind_codes, kind_names = (pd.factorize(obs["kind"]) if need_obs else (np.zeros(0, np.int64), pd.Index([])))
+    kind_codes, kind_names = factorize_text(obs["kind"]) if need_obs else (np.zeros(0, np.int64), np.zeros(0, object))
+    code_of_kind = {name: code for code, name in enumerate(kind_names)}
     kind_codes = pa.array(np.asarray(kind_codes, dtype=np.int32))
     masks: dict[str, Any] = {}
 
     def mask_of(kind: str) -> Any:
         if kind not in masks:
-            code = kind_names.get_indexer(pd.Index([kind]))[0]
-            masks[kind] = pc.equal(kind_codes, pa.scalar(int(code), pa.int32()))
+            code = code_of_kind.get(kind)
+            masks[kind] = (pc.equal(kind_codes, pa.scalar(code, pa.int32())) if code is not None
+                           else pa.array(np.zeros(len(kind_codes), dtype=bool)))
         return masks[kind]
 
     def distinct_values(kind: str) -> np.ndarray:
@@ -716,7 +718,7 @@ def _match(ind: pd.DataFrame, obs: pd.DataFrame, acc_index: pd.Index) -> pd.Data
     for kind, wanted in lookups.items():  # a loop over kinds
         w_ind = np.concatenate([w[0] for w in wanted])
         w_val = np.concatenate([w[1] for w in wanted])
-        codes, uniques = pd.factorize(w_val)
+        codes, uniques = factorize_text(w_val)
         pos = pc.index_in(val_col, value_set=pa.array(np.asarray(uniques, dtype=object), type=val_col.type))  # type: ignore[union-attr]
         hit = pc.and_(pc.is_valid(pos), mask_of(kind))
         rows = np.flatnonzero(np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool))
@@ -756,7 +758,7 @@ def _match(ind: pd.DataFrame, obs: pd.DataFrame, acc_index: pd.Index) -> pd.Data
 
 def _lookup(values: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)`` with ``values[i] == wanted[j]`` (hash join)."""
-    codes, uniques = pd.factorize(np.concatenate([np.asarray(wanted, dtype=object), np.asarray(values, dtype=object)]))
+    codes, _ = factorize_text(np.concatenate([np.asarray(wanted, dtype=object), np.asarray(values, dtype=object)]))
     w_codes, v_codes = codes[: len(wanted)], codes[len(wanted):]
     order = np.argsort(w_codes, kind="stable")
     sorted_w = w_codes[order]
@@ -960,9 +962,9 @@ def _cluster_table(ind: pd.DataFrame, scored: pd.DataFrame, matches: pd.DataFram
     out["conflict"] = second["R"].reindex(ids).fillna(0.0).to_numpy(dtype=np.float64) >= conflict_level
 
     # matched accounts and indicators of the leading organisation, and the evidence text
-    n_matched = np.zeros(len(ids), dtype=np.int64)
-    n_ind = np.zeros(len(ids), dtype=np.int64)
-    text = np.full(len(ids), "", dtype=object)
+    n_matched: np.ndarray = np.zeros(len(ids), dtype=np.int64)
+    n_ind: np.ndarray = np.zeros(len(ids), dtype=np.int64)
+    text: np.ndarray = np.full(len(ids), "", dtype=object)
     if len(lead):
         lead_org = lead["organisation"].rename("lead")
         sl = scored[scored["p"] > _EPS].join(lead_org, on="cluster_id")
@@ -1060,10 +1062,10 @@ def _account_table(assign: pd.DataFrame, table: pd.DataFrame, own: pd.DataFrame,
     return pd.DataFrame({
         "account_id": assign["account_id"].to_numpy(dtype=object),
         "cluster_id": cluster,
-        "organisation": pd.array(org, dtype="str"),
+        "organisation": text_array(org),
         "confidence": conf,
         "matched": matched,
-        "via": pd.array(via, dtype="str"),
+        "via": text_array(via),
     })
 
 

@@ -487,7 +487,7 @@ def _sort_small(codes: np.ndarray, texts: Sequence[str] | pa.Array) -> tuple[np.
 def _recode(codes: np.ndarray, texts: list[str]) -> tuple[np.ndarray, pa.Array]:
     """Map codes through ``texts`` (which may repeat) to codes of its distinct entries.
 
-    A dict, not ``pandas.factorize``: pandas 2.0's takes ``"\\x00"`` for ``""``.
+    A dict, not ``pandas.factorize``: before pandas 3.1 it takes ``"\\x00"`` for ``""``.
     """
     number: dict[str, int] = {}
     new = np.array([number.setdefault(t, len(number)) for t in texts], dtype=np.int64)
@@ -967,8 +967,9 @@ def _as_text(column: pd.Series, role: str, report: Report) -> np.ndarray:
 def _to_text(value: object) -> str:
     """One entry as text: ints exactly, floats as in :func:`_float_text`, bytes decoded as UTF-8."""
     if isinstance(value, (float, np.floating)):
-        if math.isfinite(value) and abs(value) < _FLOAT_EXACT and float(value).is_integer():
-            return str(int(value))
+        number = float(value)
+        if math.isfinite(number) and abs(number) < _FLOAT_EXACT and number.is_integer():
+            return str(int(number))
         return str(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
@@ -1012,7 +1013,8 @@ def _timestamps(stamps: Any, fast: np.ndarray | None, n_rows: int, report: Repor
     """
     if stamps is None:
         return np.full(n_rows, np.nan)
-    bad = np.zeros(n_rows, dtype=bool)
+    bad: np.ndarray = np.zeros(n_rows, dtype=bool)
+    far: np.ndarray
     if fast is not None:
         ts, far = fast, np.zeros(n_rows, dtype=bool)
     else:

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from sybilgraph._arrays import unique_sorted
+from sybilgraph._arrays import factorize_text, unique_sorted
 from sybilgraph._errors import InputError, ParameterError
 
 __all__ = [
@@ -82,8 +82,8 @@ def _codes(labels: Any, name: str) -> np.ndarray:
         items = list(labels)
         values = np.empty(len(items), dtype=object)  # keeps tuples as single labels
         values[:] = items
-    codes, _ = pd.factorize(values, use_na_sentinel=False)
-    return np.asarray(codes, dtype=np.int64)
+    codes, _ = factorize_text(values, na_sentinel=False)
+    return codes
 
 
 def contingency(true: LabelArray, pred: LabelArray) -> Contingency:
@@ -322,7 +322,7 @@ def _align(t_keys: np.ndarray, a_keys: np.ndarray) -> np.ndarray:
     either table.
     """
     n_t = len(t_keys)
-    codes, uniques = pd.factorize(np.concatenate([t_keys, a_keys]))
+    codes, uniques = factorize_text(np.concatenate([t_keys, a_keys]))
     t_codes, a_codes = codes[:n_t], codes[n_t:]
     for name, own, keys in (("truth", t_codes, t_keys), ("assignments", a_codes, a_keys)):
         counts = np.bincount(own, minlength=len(uniques))
@@ -348,8 +348,7 @@ def _align(t_keys: np.ndarray, a_keys: np.ndarray) -> np.ndarray:
 
 def _cluster_codes(cluster: pd.Series) -> np.ndarray:
     """Cluster codes; every missing cluster id becomes a singleton of its own."""
-    codes, uniques = pd.factorize(cluster, use_na_sentinel=True)
-    codes = np.asarray(codes, dtype=np.int64)
+    codes, uniques = factorize_text(cluster)
     missing = codes < 0
     if missing.any():
         codes[missing] = len(uniques) + np.arange(int(missing.sum()))

@@ -520,6 +520,9 @@ def _parse_ipv6(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 _HEX_TEXT = pa.array([f"{i:x}" for i in range(65536)], type=pa.large_string())
 _DEC_TEXT = pa.array([str(i) for i in range(256)], type=pa.large_string())
+#: What stands for a compressed run by how many ends of the address it touches: none, one, both.
+#: (Taken by index rather than built from a NumPy string array, which pyarrow < 15 cannot turn into large_string.)
+_MARKER = pa.array(["", ":", "::"], type=pa.large_string())
 
 
 def _format_ipv6(hextets: np.ndarray) -> pa.Array:
@@ -533,13 +536,13 @@ def _format_ipv6(hextets: np.ndarray) -> pa.Array:
     end = np.argmax(run == best[:, None], axis=1) + 1  # first (leftmost) run of the best length
     start = end - best
     compress = best > 1
+    marker = _MARKER.take(pa.array((start == 0).astype(np.int64) + (end == 8)))
     cols = []
     for c in range(8):
         text = _HEX_TEXT.take(pa.array(hextets[:, c], type=pa.int64()))
         inside = compress & (c >= start) & (c < end)
-        marker = np.where((start == 0) & (end == 8), "::", np.where((start == 0) | (end == 8), ":", ""))
         at_start = inside & (c == start)
-        text = pc.if_else(pa.array(at_start), pa.array(marker, type=pa.large_string()), text)
+        text = pc.if_else(pa.array(at_start), marker, text)
         text = pc.if_else(pa.array(inside & ~at_start), pa.scalar(None, type=pa.large_string()), text)
         cols.append(text)
     return pc.binary_join_element_wise(*cols, pa.scalar(":", type=pa.large_string()), null_handling="skip")

@@ -47,6 +47,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sybilgraph._arrays import text_array
 from sybilgraph._errors import ParameterError
 
 __all__ = [
@@ -1640,9 +1641,9 @@ def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> Sy
     acc = acc[order]
     values = pa.chunked_array(rows.values, type=pa.large_string()).take(pa.array(order))
     observations = pd.DataFrame({
-        "account_id": pd.array(account_ids.take(pa.array(acc)).cast(pa.large_string()), dtype="str"),
-        "kind": pd.array(_arr(list(KINDS)).take(pa.array(kind_codes[order])).cast(pa.large_string()), dtype="str"),
-        "value": pd.array(values, dtype="str"),
+        "account_id": text_array(account_ids.take(pa.array(acc)).cast(pa.large_string())),
+        "kind": text_array(_arr(list(KINDS)).take(pa.array(kind_codes[order])).cast(pa.large_string())),
+        "value": text_array(values),
         "timestamp": ts[order],
     })
 
@@ -1665,11 +1666,11 @@ def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> Sy
     is_benign = (np.arange(n_total) >= n_fake).astype(np.int64)
     bn = pa.array(by_number)
     truth = pd.DataFrame({
-        "account_id": pd.array(id_by_number.cast(pa.large_string()), dtype="str"),
-        "entity": pd.array(entity.take(bn).cast(pa.large_string()), dtype="str"),
-        "role": pd.array(role[is_benign[by_number]], dtype="str"),
-        "organisation": pd.array(organisation.take(bn).cast(pa.large_string()), dtype="str"),
-        "team": pd.array(team.take(bn).cast(pa.large_string()), dtype="str"),
+        "account_id": text_array(id_by_number.cast(pa.large_string())),
+        "entity": text_array(entity.take(bn).cast(pa.large_string())),
+        "role": text_array(role[is_benign[by_number]]),
+        "organisation": text_array(organisation.take(bn).cast(pa.large_string())),
+        "team": text_array(team.take(bn).cast(pa.large_string())),
     })
     exchanges = pd.DataFrame({
         "account_id": truth["account_id"].copy(),

@@ -309,3 +309,16 @@ def test_format_table() -> None:
     assert format_table([]) == ""
     assert format_table([{"a": 1}], columns=["b", "a"]).split("\n")[0].split() == ["b", "a"]
     assert format_table([{"v": 1.5}], float_format="{:.1f}").split("\n")[2].strip() == "1.5"
+
+
+@pytest.mark.parametrize("sep", ["|", "\x00"])
+def test_evaluate_tells_apart_strings_that_differ_after_a_nul(sep: str) -> None:
+    # pandas before 3.1 hashes object strings as C strings: "a0" and "a0\x00x" were one account
+    # (a "duplicate"), one entity and one cluster to its factorize.
+    rows = [(f"a{i}", "op-A/team-1", "operator", "op-A") for i in range(4)]
+    rows += [(f"a{i}{sep}x", f"op-A/team-1{sep}x", "operator", "op-A") for i in range(4)]
+    truth = _truth(rows)
+    clusters = ["c"] * 4 + [f"c{sep}x"] * 4
+    r = evaluate(truth, pd.DataFrame({"account_id": truth.account_id, "cluster_id": clusters}), min_cluster_size=2)
+    assert r["n_accounts"] == 8 and r["n_clusters"] == 2 and r["n_true_teams"] == 2
+    assert r["ari"] == 1.0 and r["sybil_recall"] == 1.0
