@@ -90,7 +90,7 @@ def assert_round_trip(path: Path, original: pd.DataFrame) -> None:
         if pd.api.types.is_bool_dtype(want.dtype):
             assert got.tolist() == [str(bool(v)) for v in want], name
         elif pd.api.types.is_numeric_dtype(want.dtype):
-            # Python's float() rounds correctly; pd.to_numeric on text is 1 ulp off before pandas 2.1.
+            # Python's float() rounds correctly; pd.to_numeric on text is 1 ulp off before pandas 3.1.
             numbers = np.array([float(v) if v != "" else np.nan for v in got], dtype=float)
             assert np.allclose(numbers, want.to_numpy(dtype=float, na_value=np.nan),
                                rtol=0, atol=0, equal_nan=True), name
