@@ -67,7 +67,7 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from sybilgraph._arrays import unique_sorted
+from sybilgraph._arrays import factorize_text, unique_sorted
 from sybilgraph._errors import InputError, ParameterError
 from sybilgraph.ingest import THREADS
 
@@ -900,9 +900,9 @@ def mine_templates(
         if len(acct) != n:
             raise InputError(f"mine_templates expects accounts to be aligned with texts. "
                              f"Got {len(acct)} accounts for {n} texts.")
-        acct_codes = pd.factorize(acct, use_na_sentinel=True)[0].astype(np.int64)
+        acct_codes = factorize_text(acct)[0].astype(np.int64)
 
-    raw_codes, raw_uniques = pd.factorize(values, use_na_sentinel=True)
+    raw_codes, raw_uniques = factorize_text(values)  # pd.factorize merges strings equal up to a NUL before pandas 3.1
     raw_uniques = np.asarray(raw_uniques, dtype=object)
     bad = [i for i, v in enumerate(raw_uniques) if not isinstance(v, str)]
     if bad:
