@@ -306,7 +306,8 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     size = np.bincount(labels, minlength=k)
     lab = labels[edges.src[idx]]
     evaluated = edges.src[idx]
-    inside = _key_counts(edges.node[idx] * k + lab)  # carriers of the edge's value in the edge's cluster
+    pair, _ = pd.factorize(edges.node[idx] * k + lab, sort=False)  # one code per (value, cluster)
+    inside = np.bincount(pair)[pair]  # carriers of the edge's value in the edge's cluster
     # Coverage: the mean evidence the account shares with each other member of its cluster.
     density = np.bincount(edges.src[idx], weights=edges.weight[idx] * (inside - 1), minlength=len(labels))
     density = density / np.maximum(size[labels] - 1, 1)
@@ -314,7 +315,7 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     # edge from a cluster smaller than that (a household next to a hub) is left out: exact, and
     # most hub edges go.
     usable = size[lab] - 1 >= settings.link_share * (edges.degree[idx] - 1)
-    idx, lab, inside = idx[usable], lab[usable], inside[usable]
+    idx, lab, inside, pair = idx[usable], lab[usable], inside[usable], pair[usable]
     src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
     share = (inside - 1) / (degree - 1)
     link = share >= settings.link_share
@@ -330,8 +331,7 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     # A value of a kind that stands alone (tooling, not a network place), carried by many accounts
     # most of which are in the cluster's core (members that earn their place by links), is the
     # cluster's own (a team's template or device image).
-    codes, _ = pd.factorize(node * k + lab, sort=False)
-    core_inside = np.bincount(codes, weights=by_links[src])[codes] - by_links[src]
+    core_inside = np.bincount(pair, weights=by_links[src])[pair] - by_links[src]
     own = link & (core_inside / (degree - 1) >= settings.link_share) & (degree >= settings.exclusive_link) & edges.alone[node]
     earned[src[own]] = True
     return earned & dense
