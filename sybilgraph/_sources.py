@@ -79,14 +79,14 @@ def describe_source(source: object) -> str:
     return f"the {_type_name(source)} "
 
 
-def check_source_path(raw: str) -> None:
-    """Check, before any work, that a path names something :func:`load_source` can read.
+def check_source_path(raw: str) -> list[Path]:
+    """Check, before any work, that a path names something :func:`load_source` can read; return its files.
 
-    Raises :class:`InputError` naming the problem (missing file, unknown
-    suffix, a directory without Parquet files, a glob matching nothing).
+    Raises :class:`InputError` naming the problem (a directory without
+    Parquet files, a glob matching nothing or files of unknown format).
     Reading the files is left to :func:`load_source`.
     """
-    _resolve_path(raw)
+    return _resolve_path(raw)[1]
 
 
 # --------------------------------------------------------------------------- Arrow producers

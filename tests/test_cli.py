@@ -24,7 +24,7 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys) -> None:
     src.write_text("acct,kind,value\na,ip,1.1.1.1\n")
     code = main(["cluster", str(src), "-o", str(tmp_path / "x.csv")])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 1  # a data error found during the run; 2 is for refusals before any work
+    assert code == 3  # a data error; 2 is for usage errors, 1 for other failures
     assert len(err) == 1 and err[0].startswith("sybilgraph: error: ") and "account_col='acct'" in err[0]
     assert "Traceback" not in "".join(err)
 
