@@ -18,7 +18,7 @@ import ctypes
 import glob
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -38,9 +38,20 @@ GLOB_CHARS = frozenset("*?[")
 
 _PARQUET = (".parquet", ".pq")
 
+#: File suffixes the readers understand (re-exported by :mod:`sybilgraph.ingest`).
+SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 
-def load_source(source: Any) -> pa.Table | pd.DataFrame:
+#: ``read_file(path)``: one file as a Table (or a DataFrame); ``check_utf8(table, path, parquet)``: the table, its text checked.
+ReadFile = Callable[[Path], "pa.Table | pd.DataFrame"]
+CheckUtf8 = Callable[[pa.Table, Path, bool], pa.Table]
+
+
+def load_source(source: Any, read_file: ReadFile, check_utf8: CheckUtf8) -> pa.Table | pd.DataFrame:
     """Return ``source`` as a pyarrow Table (or a pandas DataFrame, kept as it is).
+
+    ``read_file`` and ``check_utf8`` are :mod:`sybilgraph.ingest`'s file
+    reader and UTF-8 check (passed in, so that this module imports nothing
+    of ingest's).
 
     Raises
     ------
@@ -57,7 +68,7 @@ def load_source(source: Any) -> pa.Table | pd.DataFrame:
     if isinstance(source, pa.RecordBatchReader):
         return _read_all(source, source)
     if isinstance(source, (str, os.PathLike)):
-        return _read_path(os.fspath(source))
+        return _read_path(os.fspath(source), read_file, check_utf8)
     if hasattr(source, "__arrow_c_stream__"):
         return _from_c_stream(source)
     table = _from_method(source)
@@ -161,8 +172,6 @@ def _from_method(source: Any) -> pa.Table | None:
 
 def _resolve_path(raw: str) -> tuple[str, list[Path]]:
     """What a path names: ``("file", [path])``, ``("parquet", files)`` (a directory or glob of Parquet) or ``("files", files)``."""
-    from .ingest import SUPPORTED_SUFFIXES
-
     path = Path(raw)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
@@ -191,22 +200,18 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith((".", "_")) for part in relative.parts)
 
 
-def _read_path(raw: str) -> pa.Table | pd.DataFrame:
-    from .ingest import _read_table
-
+def _read_path(raw: str, read_file: ReadFile, check_utf8: CheckUtf8) -> pa.Table | pd.DataFrame:
     how, files = _resolve_path(raw)
     if how == "file":
-        return _read_table(files[0])
+        return read_file(files[0])
     if how in ("parquet_dir", "parquet"):
-        return _read_parquet_dataset(raw, files, partitioned=how == "parquet_dir")
-    return _concat_files(raw, files)
+        return check_utf8(_read_parquet_dataset(raw, files, partitioned=how == "parquet_dir"), Path(raw), True)
+    return _concat_files(raw, files, read_file)
 
 
 def _read_parquet_dataset(raw: str, files: list[Path], *, partitioned: bool) -> pa.Table:
     """Read Parquet files as one table with ``pyarrow.dataset`` (a directory's Hive partitions become columns)."""
     import pyarrow.dataset as ds
-
-    from .ingest import _valid_utf8
 
     try:
         if partitioned:
@@ -219,14 +224,12 @@ def _read_parquet_dataset(raw: str, files: list[Path], *, partitioned: bool) -> 
                          "columns and column types.") from err
     if table.num_rows == 0 and table.num_columns == 0:
         raise EmptyInputError(f"{raw!r} holds no rows; expected columns account_id, kind, value[, timestamp].")
-    return _valid_utf8(table, Path(raw), parquet=True)
+    return table
 
 
-def _concat_files(raw: str, files: list[Path]) -> pa.Table | pd.DataFrame:
+def _concat_files(raw: str, files: list[Path], read_file: ReadFile) -> pa.Table | pd.DataFrame:
     """Read each file matched by a glob and stack them; the files must have the same columns."""
-    from .ingest import _read_table
-
-    parts = [_read_table(f) for f in files]
+    parts = [read_file(f) for f in files]
     if all(isinstance(p, pa.Table) for p in parts):
         tables: list[pa.Table] = [p for p in parts if isinstance(p, pa.Table)]
         first = tables[0].schema

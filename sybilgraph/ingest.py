@@ -52,12 +52,11 @@ import pyarrow.compute as pc
 
 from ._errors import EmptyInputError, InputError
 from ._report import Report
-from ._sources import ArrowStreamExportable, describe_source, load_source
+from ._sources import SUPPORTED_SUFFIXES, ArrowStreamExportable, describe_source, load_source
 
 __all__ = ["read_observations", "read_encoded", "Encoded", "from_wide", "SUPPORTED_SUFFIXES", "Source"]
 
-#: File suffixes :func:`read_observations` understands.
-SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+#: File suffixes :func:`read_observations` understands: ``SUPPORTED_SUFFIXES``, defined in :mod:`sybilgraph._sources`.
 
 #: What :func:`read_observations` reads: a pandas DataFrame, a path (a file, a directory of Parquet files or a glob),
 #: or Arrow data (a pyarrow Table, RecordBatch or RecordBatchReader, or any object with ``__arrow_c_stream__``,
@@ -245,7 +244,7 @@ def read_encoded(
         As :func:`read_observations`.
     """
     report = report if report is not None else Report()
-    data = load_source(source)
+    data = load_source(source, _read_table, lambda table, path, parquet: _valid_utf8(table, path, parquet=parquet))
     column: Callable[[int], Any]
     if isinstance(data, pa.Table):
         table = data
