@@ -430,7 +430,8 @@ def _synth(args: argparse.Namespace) -> int:
             raise _UsageError(f"-o {args.output!r}: {str(existing)!r} is not a writable directory.")
     data = synth.generate(args.scenario, scale=args.scale, seed=args.seed)
     data.write(out)
-    _say(f"wrote {len(data.observations):,} observations of {len(data.truth):,} accounts to {out}/")
+    if not getattr(args, "quiet", False):
+        _say(f"wrote {len(data.observations):,} observations of {len(data.truth):,} accounts to {out}/")
     return 0
 
 

@@ -185,6 +185,8 @@ def test_quiet_verbose_and_progress(tmp_path, small_obs, capsys, monkeypatch) ->
     assert main(["-q", "cluster", str(src), "-o", out]) == 0
     assert main(["cluster", str(src), "-o", out, "-q"]) == 0
     assert capsys.readouterr().err == ""
+    assert main(["synth", "--scale", "0.01", "-o", str(tmp_path / "data"), "-q"]) == 0
+    assert capsys.readouterr().err == ""
     assert main(["cluster", str(src), "-o", out, "-v"]) == 0
     err = capsys.readouterr().err
     n_rows, n_accounts = len(small_obs), small_obs["account_id"].nunique()
