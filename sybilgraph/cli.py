@@ -5,21 +5,36 @@ starts, and ``attribute`` reads and checks its indicators (and exchanges)
 file then too, so a mistake comes back in well under a second instead of
 after the clustering.
 
+Global options (before or after the subcommand): ``--version``; ``-v``
+logs each stage (name, counts, seconds) to stderr, ``-vv`` adds debug
+records; ``-q`` prints only errors and notes. Without either, a line per
+stage shows progress when stderr is a terminal. ``cluster`` and
+``attribute`` take every :class:`~sybilgraph.settings.Settings` field as an
+option (generated from the dataclass, see :mod:`sybilgraph._cli_settings`)
+and ``--settings FILE`` (JSON, as ``Settings.to_json`` writes), which the
+options override; ``cluster --json`` prints a machine-readable summary on
+stdout.
+
 Errors print one line (``sybilgraph: error: ...``) and nothing prints a
 traceback for bad input. Exit status:
 
 ``0``
     success;
 ``1``
-    the run started and failed on its data: the observations cannot be used
-    (a missing column, nothing left to cluster, an indicator kind that is
-    not among the observations' kinds), or a file could not be written;
+    the run failed for another reason: a file could not be read or
+    written (disk full, permissions), memory ran out, a dependency failed;
 ``2``
     usage: the command was refused before any work began — argparse's own
-    errors, an option out of range, an input that does not exist, an output
-    with an unknown suffix, in a missing or read-only directory, equal to an
-    input file or to another output, or an indicators/exchanges file that
-    fails its checks;
+    errors, an option out of range, a settings file that cannot be used,
+    an input that does not exist (or a directory without Parquet files, a
+    glob that matches nothing), an output with an unknown suffix, in a
+    missing or read-only directory, equal to an input file or to another
+    output;
+``3``
+    data: the observations, indicators or exchanges cannot be used (a
+    missing column, nothing left to cluster, a malformed indicators or
+    exchanges file, an indicator kind that is not among the observations'
+    kinds, a file that is not UTF-8);
 ``130``
     interrupted (Ctrl-C);
 ``143``
@@ -46,14 +61,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence, TextIO
 
-from ._errors import ParameterError, SybilGraphError
+from ._errors import IndicatorError, InputError, ParameterError, SybilGraphError
 from ._write import check_output_paths, printable, staged_writes
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from .results import ClusterResult
     from .settings import Settings
 
-__all__ = ["main"]
+__all__ = ["main", "DATA_ERROR"]
+
+#: Exit status of a run refused because of its data (observations, indicators, exchanges).
+DATA_ERROR = 3
 
 
 class _UsageError(ParameterError):
@@ -71,12 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    with _sigterm_raises():
+    with _sigterm_raises(), _logging(args):
         try:
             return int(args.func(args))
         except ParameterError as err:
             _say(f"sybilgraph: error: {err}")
             return 2
+        except (InputError, IndicatorError) as err:
+            _say(f"sybilgraph: error: {err}")
+            return DATA_ERROR
         except SybilGraphError as err:
             _say(f"sybilgraph: error: {err}")
             return 1
@@ -94,6 +117,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _say(text: object, *, file: TextIO | None = None, lines: bool = False) -> None:
     """Print ``text`` with control characters escaped (stderr unless ``file`` is given)."""
     print(printable(text, lines=lines), file=sys.stderr if file is None else file)
+
+
+@contextmanager
+def _logging(args: argparse.Namespace) -> Iterator[None]:
+    """Send the "sybilgraph" logger to stderr at the level ``-v``/``-q`` ask for; show stage progress on a terminal.
+
+    Default: warnings only, and a progress line per stage when stderr is a
+    terminal. ``-v``: every stage's record (name, counts, seconds) instead of
+    the progress lines; ``-vv``: debug records too. ``-q``: errors only, no
+    progress, no summary.
+    """
+    import logging
+
+    from ._progress import logger, show_progress
+
+    verbose, quiet = getattr(args, "verbose", 0) or 0, bool(getattr(args, "quiet", False))
+    if quiet:
+        level = logging.ERROR
+    else:
+        level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("sybilgraph: %(message)s"))
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False  # the command line owns stderr: no second copy through the root logger
+    isatty = getattr(sys.stderr, "isatty", None)
+    progress = not quiet and verbose == 0 and callable(isatty) and bool(isatty())
+    try:
+        if progress:
+            with show_progress(sys.stderr):
+                yield
+        else:
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 @contextmanager
@@ -117,31 +178,43 @@ def _parser() -> argparse.ArgumentParser:
     from . import __version__
     from .synth import SCENARIOS
 
-    p = argparse.ArgumentParser(prog="sybilgraph", description="Find the operators behind fake accounts.")
+    p = argparse.ArgumentParser(prog="sybilgraph", description="Find the operators behind fake accounts.",
+                                epilog="Exit status: 0 done, 1 failed (e.g. an output could not be written), 2 usage "
+                                       "error, 3 data error (observations, indicators or exchanges cannot be used), "
+                                       "130/143 interrupted.")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_verbosity(p, argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command")
 
     demo = sub.add_parser("demo", help="cluster a built-in synthetic campaign and print what was found")
     demo.add_argument("--scale", type=float, default=0.25,
                       help="size of the synthetic campaign (1.0 = 124k accounts); default 0.25")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=int, default=0, help="seed of the campaign and of Leiden (default: 0)")
     demo.set_defaults(func=_demo)
 
     cl = sub.add_parser("cluster", help="cluster accounts from an observations file")
-    cl.add_argument("observations", help="CSV, Parquet or JSON Lines with account_id, kind, value[, timestamp]")
+    cl.add_argument("observations", help=_OBSERVATIONS_HELP)
     cl.add_argument("-o", "--output", required=True,
                     help="assignments file (.csv, .csv.gz, .parquet or .pq): account_id, cluster_id, cluster_size, "
                          "attachment, periphery_of")
-    cl.add_argument("--clusters", help="also write the per-cluster table here")
-    cl.add_argument("--evidence", help="also write the per-cluster evidence table here")
+    cl.add_argument("--clusters", metavar="FILE", help="also write the per-cluster table here (.csv, .csv.gz, .parquet, .pq)")
+    cl.add_argument("--evidence", metavar="FILE",
+                    help="also write the per-cluster evidence table here (.csv, .csv.gz, .parquet, .pq)")
+    cl.add_argument("--json", action="store_true",
+                    help="print a machine-readable summary (JSON) on stdout: counts, outputs, notes, timings, settings")
     _add_settings_args(cl)
     cl.set_defaults(func=_cluster)
 
     sy = sub.add_parser("synth", help="write a synthetic scenario with ground truth")
-    sy.add_argument("--scenario", default="distillation", choices=sorted(SCENARIOS))
-    sy.add_argument("--scale", type=float, default=1.0)
-    sy.add_argument("--seed", type=int, default=0)
-    sy.add_argument("-o", "--output", required=True, help="directory to write into")
+    sy.add_argument("--scenario", default="distillation", choices=sorted(SCENARIOS),
+                    help="; ".join(f"{name}: {_first_sentence(SCENARIOS[name].description)}" for name in sorted(SCENARIOS))
+                    + " (default: distillation)")
+    sy.add_argument("--scale", type=float, default=1.0,
+                    help="size relative to the scenario's own (1.0 = about 124k accounts for distillation); default 1.0")
+    sy.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    sy.add_argument("-o", "--output", required=True, metavar="DIR",
+                    help="directory to write into: observations.parquet, observations.csv, truth.csv, indicators.csv, "
+                         "exchanges.csv, params.json")
     sy.set_defaults(func=_synth)
 
     ev = sub.add_parser("evaluate", help="score predicted assignments against ground truth")
@@ -151,25 +224,53 @@ def _parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=_evaluate)
 
     at = sub.add_parser("attribute", help="cluster, then attribute clusters to organisations")
-    at.add_argument("observations")
-    at.add_argument("--indicators", required=True, help="organisation, kind, value[, confidence, source]")
-    at.add_argument("-o", "--output", required=True, help="account_id, cluster_id, organisation, confidence")
-    at.add_argument("--summary", help="write the per-organisation table here")
-    at.add_argument("--exchanges", help="optional file with account_id, exchanges for traffic shares")
+    at.add_argument("observations", help=_OBSERVATIONS_HELP)
+    at.add_argument("--indicators", required=True, metavar="FILE",
+                    help="known indicators: organisation, kind, value[, confidence, source] (CSV, Parquet or JSON Lines)")
+    at.add_argument("-o", "--output", required=True, metavar="FILE",
+                    help="one row per account (.csv, .csv.gz, .parquet or .pq): account_id, cluster_id, organisation, "
+                         "confidence")
+    at.add_argument("--summary", metavar="FILE", help="also write the per-organisation table here")
+    at.add_argument("--exchanges", metavar="FILE",
+                    help="optional file with account_id, exchanges: each organisation's traffic and share of it")
     _add_settings_args(at)
     at.set_defaults(func=_attribute)
+    for command in sub.choices.values():  # -v/-q after the subcommand too: `sybilgraph cluster ... -q`
+        _add_verbosity(command, argparse.SUPPRESS)
     return p
 
 
+_OBSERVATIONS_HELP = ("observations with columns account_id, kind, value[, timestamp]: a CSV, Parquet or JSON Lines file "
+                      "(.gz allowed for CSV and JSON Lines), a directory of Parquet files, or a quoted glob such as "
+                      "'exports/*.parquet'")
+
+
+def _first_sentence(text: str) -> str:
+    return text.split(". ")[0].rstrip(".").replace("%", "%%")
+
+
+def _add_verbosity(p: argparse.ArgumentParser, default: object) -> None:
+    """``-v``/``-q``; SUPPRESS as the default so a subcommand's copy does not reset the main parser's."""
+    if "-v" in p._option_string_actions:
+        return
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", action="count", default=default,
+                       help="log each stage (name, counts, seconds) to stderr instead of the progress display; "
+                            "-vv adds debug records")
+    group.add_argument("-q", "--quiet", action="store_true", default=default,
+                       help="print errors and notes only: no progress, no summary")
+
+
 def _add_settings_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--resolution", type=float, default=None)
-    p.add_argument("--objective", choices=("modularity", "cpm"), default=None)
-    p.add_argument("--min-links", type=int, default=None)
-    p.add_argument("--account-col", default="account_id")
-    p.add_argument("--kind-col", default="kind")
-    p.add_argument("--value-col", default="value")
-    p.add_argument("--timestamp-col", default="timestamp")
+    from ._cli_settings import add_settings_options
+
+    cols = p.add_argument_group("columns of the observations")
+    cols.add_argument("--account-col", default="account_id", metavar="C", help="account column (default: account_id)")
+    cols.add_argument("--kind-col", default="kind", metavar="C", help="kind column (default: kind)")
+    cols.add_argument("--value-col", default="value", metavar="C", help="value column (default: value)")
+    cols.add_argument("--timestamp-col", default="timestamp", metavar="C",
+                      help="timestamp column, unix seconds or ISO 8601; used when present (default: timestamp)")
+    add_settings_options(p)
 
 
 # --------------------------------------------------------------------------- checks before any work
@@ -189,24 +290,27 @@ def _before_work() -> Iterator[None]:
 
 
 def _settings(args: argparse.Namespace) -> "Settings":
-    from .settings import Settings
+    from ._cli_settings import settings_from_args
 
-    overrides = {"seed": args.seed}
-    for name in ("resolution", "objective", "min_links"):
-        if getattr(args, name) is not None:
-            overrides[name] = getattr(args, name)
-    return Settings().replace(**overrides)
+    return settings_from_args(args)
 
 
 def _check_inputs(inputs: Sequence[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
     """Each input exists, is readable and has a suffix the reader knows."""
     from .ingest import SUPPORTED_SUFFIXES
 
+    from ._sources import GLOB_CHARS, check_source_path
+
+    files: list[tuple[str, str | None]] = []  # every file read, so that no output overwrites one
     for label, raw in inputs:
         if raw is None:
             continue
         path = Path(raw)
         name = path.name.lower()
+        if label == "observations" and (path.is_dir() or (not path.exists() and GLOB_CHARS & set(raw))):
+            # A directory of Parquet files or a glob: something readable must be there.
+            files += [(label, str(f)) for f in check_source_path(raw)]
+            continue
         if not name.endswith(SUPPORTED_SUFFIXES):
             raise _UsageError(f"cannot tell the format of the {label} file {raw!r} from its suffix; "
                               f"use one of {', '.join(SUPPORTED_SUFFIXES)}.")
@@ -216,7 +320,7 @@ def _check_inputs(inputs: Sequence[tuple[str, str | None]]) -> list[tuple[str, s
             raise _UsageError(f"the {label} file {raw!r} is a directory.")
         if not os.access(path, os.R_OK):
             raise _UsageError(f"the {label} file {raw!r} is not readable.")
-    return list(inputs)
+    return list(inputs) + files
 
 
 # --------------------------------------------------------------------------- commands
@@ -241,10 +345,41 @@ def _cluster(args: argparse.Namespace) -> int:
             out.table(result.clusters, args.clusters)
         if args.evidence:
             out.table(result.evidence, args.evidence)
-    _say(result.summary(), lines=True)
+    if not getattr(args, "quiet", False):
+        _say(result.summary(), lines=True)
     for note in result.report:
         _say(f"note: {note}")
+    if args.json:
+        outputs = {"assignments": args.output, "clusters": args.clusters, "evidence": args.evidence}
+        print(json.dumps(_cluster_summary(result, args.observations, outputs), sort_keys=True))
     return 0
+
+
+def _cluster_summary(result: "ClusterResult", source: str, outputs: dict[str, str | None]) -> dict[str, object]:
+    """What ``cluster --json`` prints: the run's figures as plain JSON types."""
+    from . import __version__
+
+    a = result.assignments
+    groups = result.groups()
+    return {
+        "sybilgraph": __version__,
+        "observations_file": source,
+        "outputs": {k: v for k, v in outputs.items() if v},
+        "accounts": int(result.n_accounts),
+        "observations": int(len(result.observations)),
+        "clusters": int(len(groups)),
+        "clustered_accounts": int(groups["size"].sum()),
+        "suspicious_clusters": int(groups["suspicious"].sum()),
+        "singletons": int((a["cluster_size"] == 1).sum()),
+        "periphery_accounts": int(a["periphery_of"].notna().sum()),
+        "largest_clusters": [{"cluster_id": int(r.cluster_id), "size": int(r.size), "score": round(float(r.score), 4),
+                              "suspicious": bool(r.suspicious)}
+                             for r in groups.sort_values(["size", "cluster_id"], ascending=[False, True]).head(10).itertuples()],
+        "notes": [{"stage": n.stage, "count": int(n.count), "message": n.message, "examples": list(n.examples)}
+                  for n in result.report],
+        "seconds": {k: round(float(v), 3) for k, v in result.timings.items()},
+        "settings": result.settings.to_dict(),
+    }
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -267,8 +402,20 @@ def _demo(args: argparse.Namespace) -> int:
     _say(metrics.format_table([{k: figures[k] for k in keys}]), file=out, lines=True)
     attribution = attribute(result, data.indicators, exchanges=data.exchanges)
     _say("\nattributed with the known indicators (2-5% of each operator's accounts):", file=out, lines=True)
-    _say(attribution.organisations.to_string(index=False), file=out, lines=True)
+    _say(_organisations_text(attribution.organisations), file=out, lines=True)
     return 0
+
+
+def _organisations_text(orgs: "pd.DataFrame") -> str:
+    """The organisations table for people: counts as integers with thousands separators, shares as percentages."""
+    shown = orgs.copy()
+    for col in shown.columns:
+        kind = shown[col].dtype.kind
+        if kind in "iu" or (col == "exchanges" and kind == "f"):
+            shown[col] = [f"{int(round(float(v))):,}" if v == v else "" for v in shown[col]]
+        elif col.startswith("share") and kind == "f":
+            shown[col] = [f"{float(v):.1%}" if v == v else "" for v in shown[col]]
+    return shown.to_string(index=False)
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -283,7 +430,8 @@ def _synth(args: argparse.Namespace) -> int:
             raise _UsageError(f"-o {args.output!r}: {str(existing)!r} is not a writable directory.")
     data = synth.generate(args.scenario, scale=args.scale, seed=args.seed)
     data.write(out)
-    _say(f"wrote {len(data.observations):,} observations of {len(data.truth):,} accounts to {out}/")
+    if not getattr(args, "quiet", False):
+        _say(f"wrote {len(data.observations):,} observations of {len(data.truth):,} accounts to {out}/")
     return 0
 
 
@@ -319,11 +467,11 @@ def _attribute(args: argparse.Namespace) -> int:
         inputs = _check_inputs([("observations", args.observations), ("indicators", args.indicators),
                                 ("exchanges", args.exchanges)])
         check_output_paths([("-o", args.output), ("--summary", args.summary)], inputs)
-        # Read and check the indicators (and exchanges) now, not after the clustering;
-        # their kinds are checked against the observations' kinds once those are read.
-        read_indicators(args.indicators)
-        if args.exchanges:
-            _read_exchanges(args.exchanges, pd.Index([], dtype=object), [])
+    # Read and check the indicators (and exchanges) now, not after the clustering; a problem in
+    # them is a data error (exit 3). Their kinds are checked against the observations' once those are read.
+    read_indicators(args.indicators)
+    if args.exchanges:
+        _read_exchanges(args.exchanges, pd.Index([], dtype=object), [])
     return attribute_cli(args, _run_cluster(args, settings))
 
 

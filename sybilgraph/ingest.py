@@ -2,8 +2,13 @@
 
 An observation is one row ``(account_id, kind, value[, timestamp])``: account
 ``a`` was seen with value ``v`` of kind ``k`` (an IP address, a card
-fingerprint, a prompt, ...). Sources: a pandas DataFrame, or a CSV, Parquet or
-JSON Lines file chosen by suffix (``.gz`` allowed for CSV and JSON Lines).
+fingerprint, a prompt, ...). Sources: a pandas DataFrame; Arrow data (a
+``pyarrow.Table`` or ``RecordBatchReader``, or anything with the Arrow
+PyCapsule stream interface ``__arrow_c_stream__``: a polars DataFrame, a DuckDB
+relation); a CSV, Parquet or JSON Lines file chosen by suffix (``.gz`` allowed
+for CSV and JSON Lines); a directory of Parquet files (``pyarrow.dataset``,
+Hive partitions become columns); or a glob pattern of such files. See
+:mod:`sybilgraph._sources`.
 
 The output table has the columns ``account_id`` (str, exactly as given),
 ``kind`` (str, stripped and lower case), ``value`` (str, stripped) and
@@ -47,13 +52,16 @@ import pyarrow.compute as pc
 
 from ._errors import EmptyInputError, InputError
 from ._report import Report
+from ._sources import SUPPORTED_SUFFIXES, ArrowStreamExportable, describe_source, load_source
 
 __all__ = ["read_observations", "read_encoded", "Encoded", "from_wide", "SUPPORTED_SUFFIXES", "Source"]
 
-#: File suffixes :func:`read_observations` understands.
-SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+#: File suffixes :func:`read_observations` understands: ``SUPPORTED_SUFFIXES``, defined in :mod:`sybilgraph._sources`.
 
-Source = Union[pd.DataFrame, str, "os.PathLike[str]"]
+#: What :func:`read_observations` reads: a pandas DataFrame, a path (a file, a directory of Parquet files or a glob),
+#: or Arrow data (a pyarrow Table, RecordBatch or RecordBatchReader, or any object with ``__arrow_c_stream__``,
+#: such as a polars DataFrame or a DuckDB relation).
+Source = Union[pd.DataFrame, pa.Table, pa.RecordBatch, pa.RecordBatchReader, ArrowStreamExportable, str, "os.PathLike[str]"]
 
 _STAGE = "ingest"
 
@@ -141,8 +149,13 @@ def read_observations(
 
     Parameters
     ----------
-    source : DataFrame or path
-        A DataFrame, or a path ending in one of :data:`SUPPORTED_SUFFIXES`.
+    source : DataFrame, Arrow data or path
+        A pandas DataFrame; a ``pyarrow.Table``, ``RecordBatch`` or
+        ``RecordBatchReader``; any object with ``__arrow_c_stream__`` (a
+        polars DataFrame, a DuckDB relation); a path ending in one of
+        :data:`SUPPORTED_SUFFIXES`; a directory of Parquet files; or a glob
+        pattern (``"exports/*.parquet"``, ``"logs/**/*.jsonl"``) whose files
+        share their columns.
     account_col, kind_col, value_col : str
         Names of the account, kind and value columns in ``source``.
     timestamp_col : str or None, default "timestamp"
@@ -161,7 +174,8 @@ def read_observations(
     ------
     InputError
         A missing or duplicated column, an unreadable file (wrong encoding, bad
-        format) or an unknown suffix; the message names the problem and the fix.
+        format), an unknown suffix, a glob that matches nothing or a source of
+        a type that cannot be read; the message names the problem and the fix.
     EmptyInputError
         No usable row is left.
 
@@ -230,7 +244,7 @@ def read_encoded(
         As :func:`read_observations`.
     """
     report = report if report is not None else Report()
-    data = source if isinstance(source, pd.DataFrame) else _read_table(Path(os.fspath(source)))
+    data = load_source(source, _read_table, lambda table, path, parquet: _valid_utf8(table, path, parquet=parquet))
     column: Callable[[int], Any]
     if isinstance(data, pa.Table):
         table = data
@@ -334,7 +348,7 @@ def _text_array(column: Any, role: str, report: Report) -> pa.Array | pa.Chunked
     Conversions are counted in ``report``.
     """
     if isinstance(column, (pa.Array, pa.ChunkedArray)) and pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)  # e.g. a pandas categorical stored in Parquet
+        column = _decode_dictionary(column)  # e.g. a pandas categorical stored in Parquet, a polars Categorical
     arr = _arrow_text(column)
     if arr is not None:
         return arr.fill_null("") if arr.null_count else arr
@@ -357,6 +371,14 @@ def _text_array(column: Any, role: str, report: Report) -> pa.Array | pa.Chunked
     except (pa.ArrowException, UnicodeError) as err:
         raise InputError(f"the {role} column holds text that cannot be encoded as UTF-8 ({err}); "
                          "clean it (e.g. text.encode('utf-8', 'replace').decode()) and pass it again.") from err
+
+
+def _decode_dictionary(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A dictionary-encoded column as plain values (a cast cannot decode every value type, e.g. string_view)."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    value_type = _TEXT if _is_string_view(column.type.value_type) else column.type.value_type
+    plain = [c.dictionary.cast(value_type).take(c.indices) for c in chunks]
+    return pa.chunked_array(plain, type=value_type) if isinstance(column, pa.ChunkedArray) else plain[0]
 
 
 def _arrow_data(column: Any) -> pa.Array | pa.ChunkedArray | None:
@@ -720,7 +742,7 @@ def _read_json_lines(path: Path) -> pa.Table | pd.DataFrame:
     return table
 
 
-def _valid_utf8(table: pa.Table, path: Path) -> pa.Table:
+def _valid_utf8(table: pa.Table, path: Path, *, parquet: bool | None = None) -> pa.Table:
     """``table`` after checking that its texts are UTF-8: Parquet and Arrow's JSON reader do not check.
 
     Invalid bytes would otherwise fail later, deep in a string kernel.
@@ -730,8 +752,8 @@ def _valid_utf8(table: pa.Table, path: Path) -> pa.Table:
         try:
             col.validate(full=True)
         except pa.ArrowInvalid as err:
-            if path.suffix.lower() in (".parquet", ".pq"):
-                raise InputError(f"file {str(path)!r} holds text that is not valid UTF-8 in column {name!r} ({err}); "
+            if parquet or (parquet is None and path.suffix.lower() in (".parquet", ".pq")):
+                raise InputError(f"{str(path)!r} holds text that is not valid UTF-8 in column {name!r} ({err}); "
                                  "re-encode that column as UTF-8, or load the file yourself and pass a DataFrame.") from err
             raise InputError(_encoding_message(path, err)) from err
     return table
@@ -905,7 +927,7 @@ def _guess_column(name: str, cols: list[str], role: str, taken: set[str] | froze
 
 
 def _where(source: object) -> str:
-    return "the DataFrame " if isinstance(source, pd.DataFrame) else f"{str(source)!r} "
+    return describe_source(source)
 
 
 def _arrow_text(column: Any) -> pa.Array | pa.ChunkedArray | None:

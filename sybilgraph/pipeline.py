@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow as pa
 
 from ._errors import ParameterError
+from ._progress import Stage, show_progress
+from ._progress import stage as _stage
 from ._report import Report
 from .cluster import earn_membership, leiden_communities
 from .explain import cluster_table, evidence_table
@@ -38,6 +40,7 @@ def cluster_accounts(
     kind_col: str = "kind",
     value_col: str = "value",
     timestamp_col: str | None = "timestamp",
+    progress: bool = False,
     **overrides: Any,
 ) -> ClusterResult:
     """Group accounts into operator clusters by the values they share.
@@ -51,6 +54,11 @@ def cluster_accounts(
         All parameters; defaults to ``Settings()``.
     account_col, kind_col, value_col, timestamp_col : str
         Column names in ``observations``.
+    progress : bool, default False
+        Write a line per finished stage to stderr (on a terminal the running
+        stage ticks in place). Each stage also logs to the ``"sybilgraph"``
+        logger (INFO: name, counts, seconds) whatever this says; configure
+        :mod:`logging` to see those records instead.
     **overrides
         Any :class:`Settings` field (``seed=1``, ``resolution=0.5``, ...),
         applied on top of ``settings``.
@@ -88,6 +96,10 @@ def cluster_accounts(
     >>> result.assignments[["account_id", "cluster_id"]].values.tolist()
     [['a1', 0], ['a2', 0], ['a3', 0], ['b1', 1]]
     """
+    if progress:
+        with show_progress():
+            return cluster_accounts(observations, settings=settings, account_col=account_col, kind_col=kind_col,
+                                    value_col=value_col, timestamp_col=timestamp_col, **overrides)
     if settings is None:
         settings = Settings()
     elif not isinstance(settings, Settings):
@@ -99,30 +111,38 @@ def cluster_accounts(
             raise ParameterError(f"cluster_accounts got an unknown setting: {err}") from err
     report = Report()
     timings: dict[str, float] = {}
-    with _timed(timings, "read"):
+    with _timed(timings, "read") as stage:
         obs = read_encoded(observations, account_col=account_col, kind_col=kind_col, value_col=value_col,
                            timestamp_col=timestamp_col, report=report)
-    with _timed(timings, "normalise"):
+        stage.count(rows=len(obs), accounts=len(obs.accounts))
+    with _timed(timings, "normalise") as stage:
         norm = normalise_encoded(obs, settings, report=report)
+        stage.count(rows=len(norm.account), accounts=len(norm.accounts))
         # Accounts whose every row was skipped still come back, as singletons with no evidence.
         lost = np.flatnonzero(np.bincount(norm.account, minlength=len(norm.accounts)) == 0)
         report.add("normalise", "accounts had no usable value left and are returned as singletons", len(lost),
                    norm.accounts.take(pa.array(lost[:5], type=pa.int64())).to_pylist())
         del obs
-    with _timed(timings, "weight"):
+    with _timed(timings, "weight") as stage:
         wobs = weight_encoded(norm, settings, report=report)
-    with _timed(timings, "graph"):
+        stage.count(values=len(wobs.value_kind))
+    with _timed(timings, "graph") as stage:
         edges = graph_edges(wobs)
-    with _timed(timings, "components"):
+        stage.count(edges=len(edges.src))
+    with _timed(timings, "components") as stage:
         graph = label_components(edges)
+        stage.count(components=len(np.unique(graph.component[:graph.n_accounts])))
         del edges
-    with _timed(timings, "leiden"):
+    with _timed(timings, "leiden") as stage:
         community = leiden_communities(graph, wobs.accounts, settings)
-    with _timed(timings, "membership"):
+        stage.count(communities=len(np.unique(community)))
+    with _timed(timings, "membership") as stage:
         membership = earn_membership(graph, wobs, community, settings)
-    with _timed(timings, "explain"):
+        stage.count(clusters=int(membership.cluster.max()) + 1 if len(membership.cluster) else 0)
+    with _timed(timings, "explain") as stage:
         evidence = evidence_table(graph, wobs, membership)
         clusters = cluster_table(graph, wobs, membership, evidence)
+        stage.count(clusters=len(clusters), evidence_rows=len(evidence))
         sizes = clusters["size"].to_numpy()
         periphery = pd.array(membership.periphery_of, dtype="Int64")
         periphery[membership.periphery_of < 0] = pd.NA
@@ -141,9 +161,11 @@ def cluster_accounts(
 
 
 @contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+def _timed(timings: dict[str, float], stage: str) -> Iterator[Stage]:
+    """Time a stage into ``timings`` and log it (see :mod:`sybilgraph._progress`)."""
     start = time.perf_counter()
     try:
-        yield
+        with _stage(stage) as info:
+            yield info
     finally:
         timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start

@@ -61,11 +61,17 @@ class ClusterResult:
     def summary(self, top: int = 10) -> str:
         """Return a short plain-text summary of the largest clusters."""
         groups = self.groups()
+        periphery = int(self.assignments["periphery_of"].notna().sum())
         lines = [
-            f"{self.n_accounts:,} accounts -> {len(groups):,} clusters of 2+ accounts "
-            f"({int(groups['size'].sum()):,} accounts), {int(groups['suspicious'].sum()):,} suspicious; "
-            f"{int(self.assignments['periphery_of'].notna().sum()):,} accounts touched a cluster too weakly to join it",
+            f"{_count(self.n_accounts, 'account')} -> {_count(len(groups), 'cluster')} of 2+ accounts "
+            f"({_count(int(groups['size'].sum()), 'account')}), {int(groups['suspicious'].sum()):,} suspicious",
         ]
+        if periphery:
+            # Context, so the figure does not read as alarming: these are mostly ordinary accounts.
+            lines.append(f"  {_count(periphery, 'account')} ({periphery / max(self.n_accounts, 1):.0%} of all) share a value "
+                         f"with a cluster but have fewer than min_links={self.settings.min_links} independent links "
+                         "to it, so they stay singletons (periphery_of names the cluster); usually ordinary "
+                         "accounts behind a shared network or device")
         shown = groups.sort_values(["size", "cluster_id"], ascending=[False, True]).head(top)
         for row in shown.itertuples():
             flag = "SUSPICIOUS" if row.suspicious else "          "
@@ -76,7 +82,7 @@ class ClusterResult:
     def __repr__(self) -> str:
         groups = self.groups()
         return (
-            f"<ClusterResult: {self.n_accounts:,} accounts, {len(groups):,} clusters of 2+, "
+            f"<ClusterResult: {_count(self.n_accounts, 'account')}, {_count(len(groups), 'cluster')} of 2+, "
             f"{int(groups['suspicious'].sum()):,} suspicious, objective={self.settings.objective!r}, "
             f"resolution={self.settings.resolution:g}, seed={self.settings.seed}>"
         )
@@ -92,6 +98,11 @@ class ClusterResult:
             f"<p>{html.escape(repr(self))}</p><table><thead><tr><th>cluster</th><th>size</th><th>score</th>"
             f"<th>cohesion</th><th>top evidence</th></tr></thead><tbody>{rows}</tbody></table>"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 account``, ``2,000 accounts``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:

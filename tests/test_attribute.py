@@ -588,7 +588,7 @@ def test_cli_attribute(tmp_path, capsys) -> None:
     assert "unmatched indicator: Ghost, payment, nope" in err and "organisation Acme: 10 accounts in 1 cluster" in err
     bad = tmp_path / "bad.csv"
     bad.write_text("organisation,kind,value\nAcme,ip,10.0.0.0/99\n")
-    assert main(["attribute", str(tmp_path / "obs.csv"), "--indicators", str(bad), "-o", str(out)]) == 2
+    assert main(["attribute", str(tmp_path / "obs.csv"), "--indicators", str(bad), "-o", str(out)]) == 3  # a data error
     assert "row 0 (line 2): '10.0.0.0/99' is not an IP address or CIDR range" in capsys.readouterr().err
 
 

@@ -160,7 +160,7 @@ def test_cli(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "Traceback" not in err and "\x1b" not in err
     assert path.read_bytes() == before
     if case.ids is None:
-        assert code == 1 and err.startswith("sybilgraph: error: "), err
+        assert code == 3 and err.startswith("sybilgraph: error: "), err  # a data error
         assert not out_csv.exists()
         return
     assert code == 0, err

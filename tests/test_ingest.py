@@ -181,11 +181,11 @@ def _cli_ok(argv: list[str], capsys) -> str:
 
 
 def _cli_error(argv: list[str], capsys) -> str:
-    # A data error found while reading exits 1; 2 is kept for arguments refused before any work.
+    # A data error exits 3; 2 is kept for usage errors, 1 for other failures.
     code = main(argv)
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    assert code == 1 and err.startswith("sybilgraph: error: ") and len(err.strip().splitlines()) == 1, err
+    assert code == 3 and err.startswith("sybilgraph: error: ") and len(err.strip().splitlines()) == 1, err
     return err
 
 

@@ -341,10 +341,10 @@ def test_outputs_may_not_collide(tmp_path: Path, small_obs: pd.DataFrame, capsys
 
 
 def _poisoned(tmp_path: Path) -> Path:
-    """Observations that fail as soon as they are read (exit 1): an exit 2 proves reading never started."""
+    """Observations that fail as soon as they are read (exit 3, naming account_col): an error without that proves reading never started."""
     src = tmp_path / "obs.csv"
     src.write_text("acct,kind,value\na,ip,1.1.1.1\n")
-    assert main(["cluster", str(src), "-o", str(tmp_path / "probe.csv")]) == 1
+    assert main(["cluster", str(src), "-o", str(tmp_path / "probe.csv")]) == 3
     return src
 
 
@@ -381,11 +381,14 @@ def test_attribute_checks_indicators_and_exchanges_before_reading(tmp_path: Path
     bad_exch = tmp_path / "exch.csv"
     bad_exch.write_text("account_id,exchanges\na,lots\n")
     capsys.readouterr()
-    assert main(["attribute", str(src), "--indicators", str(bad_ind), "-o", str(tmp_path / "o.csv")]) == 2
-    assert "is not an IP address or CIDR range" in capsys.readouterr().err
+    # A malformed indicators or exchanges file is a data error (3), found before the observations are read.
+    assert main(["attribute", str(src), "--indicators", str(bad_ind), "-o", str(tmp_path / "o.csv")]) == 3
+    err = capsys.readouterr().err
+    assert "is not an IP address or CIDR range" in err and "account_col" not in err
     assert main(["attribute", str(src), "--indicators", str(good_ind), "--exchanges", str(bad_exch),
-                 "-o", str(tmp_path / "o.csv")]) == 2
-    assert "not non-negative numbers" in capsys.readouterr().err
+                 "-o", str(tmp_path / "o.csv")]) == 3
+    err = capsys.readouterr().err
+    assert "not non-negative numbers" in err and "account_col" not in err
     assert main(["attribute", str(src), "--indicators", str(tmp_path / "none.csv"), "-o", str(tmp_path / "o.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["attribute", str(src), "--indicators", str(good_ind), "-o", str(tmp_path / "o.xlsx")]) == 2
