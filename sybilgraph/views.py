@@ -16,10 +16,12 @@ from . import _html
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._report import Report
+    from .attribute import Attribution
     from .results import ClusterResult
+    from .synth import SynthData
     from .why import ClusterExplanation
 
-__all__ = ["ClusterView", "cluster_view", "result_html", "report_html"]
+__all__ = ["ClusterView", "cluster_view", "result_html", "report_html", "attribution_html", "synth_html", "synth_repr"]
 
 #: Columns of the cluster table shown in a result's view: the score's named parts beside the total.
 CLUSTER_COLUMNS = ("cluster_id", "size", "score", "suspicious", "templated", "tooling", "payment", "burst",
@@ -57,7 +59,7 @@ class ClusterView:
     members: pd.DataFrame
     """Its rows of ``result.assignments``."""
     evidence: pd.DataFrame
-    """Its rows of ``result.evidence`` (templates shown as text in :attr:`explanation`)."""
+    """Its rows of ``result.evidence``, a prompt template's ``value`` as its text (its id in ``value_id``)."""
     explanation: ClusterExplanation
     """What holds it together and what would split it."""
 
@@ -67,7 +69,9 @@ class ClusterView:
                 f"{' suspicious' if bool(r['suspicious']) else ''}>")
 
     def _repr_html_(self) -> str:
+        evidence = self.evidence.drop(columns=["cluster_id", "value_id"], errors="ignore")
         return (f"<div>{self.explanation._repr_html_()}"
+                f"{_html.frame_table(evidence, caption='evidence: values two or more members share')}"
                 f"{_html.frame_table(self.members, caption='members')}</div>")
 
 
@@ -79,4 +83,42 @@ def cluster_view(result: ClusterResult, cluster_id: int) -> ClusterView:
     a = result.assignments
     members = a[a["cluster_id"] == c].reset_index(drop=True)
     evidence = result.evidence[result.evidence["cluster_id"] == c].reset_index(drop=True)
+    templates = result.templates
+    if templates is not None and len(templates) and len(evidence):
+        text = dict(zip(templates["template_id"], templates["representative"]))
+        is_tpl = evidence["kind"] == "prompt_template"
+        evidence.insert(3, "value_id", evidence["value"])
+        evidence.loc[is_tpl, "value"] = evidence.loc[is_tpl, "value_id"].map(lambda v: text.get(v, v))
     return ClusterView(c, row, members, evidence, explanation)
+
+
+def attribution_html(attribution: Attribution, top: int = 20) -> str:
+    """The rich view of an :class:`~sybilgraph.attribute.Attribution`: organisations, clusters, notes."""
+    clusters = attribution.clusters
+    if "organisation" in clusters.columns:
+        clusters = clusters[clusters["organisation"].notna()]
+    notes = "".join(f"<li>{_html.text(n)}</li>" for n in attribution.notes)
+    return (f"<div><p>{_html.text(repr(attribution))}</p>"
+            f"{_html.frame_table(attribution.organisations, max_rows=top, caption='organisations')}"
+            f"{_html.frame_table(clusters, max_rows=top, caption='attributed clusters')}"
+            + (f"<p>notes</p><ul>{notes}</ul>" if notes else "") + "</div>")
+
+
+def synth_repr(data: SynthData) -> str:
+    """A one-line description of a synthetic data set."""
+    truth = data.truth
+    fake = int((truth["role"] == "operator").sum()) if "role" in truth.columns else 0
+    return (f"<SynthData {data.scenario!r}: {len(truth):,} accounts ({fake:,} fake), "
+            f"{len(data.observations):,} observations, {len(data.indicators):,} indicators, "
+            f"scale={data.params.get('scale')}, seed={data.params.get('seed')}>")
+
+
+def synth_html(data: SynthData) -> str:
+    """The rich view of a synthetic data set: its size, its planted operators and a few observations."""
+    truth = data.truth
+    ops = truth[truth["role"] == "operator"] if "role" in truth.columns else truth.iloc[:0]
+    teams = (ops.groupby(["organisation", "team"]).size().rename("accounts").reset_index()
+             if len(ops) else pd.DataFrame({"organisation": [], "team": [], "accounts": []}))
+    return (f"<div><p>{_html.text(synth_repr(data))}</p>"
+            f"{_html.frame_table(teams, max_rows=30, caption='planted operator teams')}"
+            f"{_html.frame_table(data.observations, max_rows=5, caption='observations')}</div>")
