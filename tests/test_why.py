@@ -216,3 +216,24 @@ def test_explanations_are_cached_and_fast_enough(small_obs: pd.DataFrame) -> Non
     state = result._cache["why"]
     result.explain_cluster(0)
     assert result._cache["why"] is state
+
+
+def test_cli_explain_prints_safely(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from sybilgraph.cli import main
+
+    rows = [(f"a{i}\x1b[2J\u202e", "payment", f"card{i // 3}") for i in range(6)]
+    rows += [(f"a{i}\x1b[2J\u202e", "device", "emu\nforged line") for i in range(6)]
+    rows += [("z", "device", "other"), ("y", "device", "other2")]
+    src = tmp_path / "o.parquet"
+    pd.DataFrame(rows, columns=["account_id", "kind", "value"]).to_parquet(src)
+    assert main(["explain", str(src), "--account", "a0\x1b[2J\u202e"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Account 'a0\\x1b[2J\\u202e' is in cluster ")
+    assert "\x1b" not in out and "\u202e" not in out and "forged line" in out and "\nforged line" not in out
+    assert main(["explain", str(src), "--cluster", "0"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Cluster 0 holds ") and "values that hold it together:" in out and "\x1b" not in out
+    assert main(["explain", str(src), "--account", "nobody"]) == 2
+    assert "'nobody' is not an account" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["explain", str(src)])  # --account or --cluster is required
