@@ -25,9 +25,9 @@ accounts:
 
 Members are judged against their own cluster (the figures count them among
 its carriers); an account outside every cluster is judged as the pipeline's
-last step judged it, against the cluster holding most carriers of each of its
-values, for the cluster it touched (``periphery_of``) or else the cluster it
-shares most evidence with. The pipeline also judges *groups* (a household
+last step judged it (each value counts for the cluster holding most of its
+carriers), for the cluster it touched (``periphery_of``) or else the cluster
+it shares most evidence per member with. The pipeline also judges *groups* (a household
 inside an operator's cluster must earn its place as a group): an account that
 passes the account rule against a cluster yet stands outside it was taken out
 with its group, and the verdict says so.
@@ -160,8 +160,8 @@ class AccountExplanation:
     """Whether the account is in a cluster of two or more."""
     compared_with: int | None
     """The cluster it was judged against: its own for a member; for an account outside every cluster,
-    the cluster it touched (``periphery_of``) or else the one it shares most evidence with; None when it
-    shares no value with any cluster."""
+    the cluster it touched (``periphery_of``) or else the one it shares most evidence per member with; None
+    when it shares no value with any cluster."""
     compared_size: int
     """Accounts in ``compared_with`` (0 when None)."""
     values: pd.DataFrame
@@ -404,7 +404,7 @@ def _explain_outsider(state: _State, i: int, result: ClusterResult) -> AccountEx
     top = np.full(n, -1, dtype=np.int64)
     labs: dict[int, np.ndarray] = {}
     evidence: dict[int, float] = {}
-    for j in np.flatnonzero(node >= 0):
+    for j in np.flatnonzero(node >= 0).tolist():
         lab = _carrier_labels(state, int(node[j]))
         labs[j] = lab
         sz = state.size[lab]
@@ -447,7 +447,7 @@ def _explain_outsider(state: _State, i: int, result: ClusterResult) -> AccountEx
         verdict = f"Account {account_id!r} is in no cluster: {what}."
     else:
         how = ("the cluster it touched (periphery_of)" if not pd.isna(periphery)
-               else "the cluster it shares most evidence with")
+               else "the cluster it shares most evidence per member with")
         why = _reasons(s, links, strong, alone, coverage, frame)
         head = f"Account {account_id!r} is in no cluster. Judged against cluster {target} ({t_size:,} accounts), {how}: "
         if passes:
