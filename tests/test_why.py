@@ -237,3 +237,22 @@ def test_cli_explain_prints_safely(tmp_path, capsys) -> None:  # type: ignore[no
     assert "'nobody' is not an account" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["explain", str(src)])  # --account or --cluster is required
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_roc_auc_is_the_share_of_ordered_pairs(seed: int) -> None:
+    from sybilgraph.metrics import roc_auc
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 40))
+    pos = rng.random(n) < 0.4
+    score = rng.integers(0, 5, n) / 4.0  # many ties
+    p, q = score[pos], score[~pos]
+    expected = ((p[:, None] > q[None, :]).sum() + 0.5 * (p[:, None] == q[None, :]).sum()) / max(len(p) * len(q), 1)
+    got = roc_auc(pos, score)
+    if len(p) and len(q):
+        assert got == pytest.approx(expected)
+    else:
+        assert np.isnan(got)
+    with pytest.raises(sg.ParameterError):
+        roc_auc([True, False], [0.5, float("nan")])
