@@ -31,6 +31,12 @@ it shares most evidence per member with. The pipeline also judges *groups* (a ho
 inside an operator's cluster must earn its place as a group): an account that
 passes the account rule against a cluster yet stands outside it was taken out
 with its group, and the verdict says so.
+
+Limit: when two clusters hold exactly as many carriers of one value, the
+pipeline's last step counts the value for one of them in its working order,
+which the result does not keep; here it counts for the smaller cluster id.
+``tests/test_why.py`` checks the explanations against the clustering's own
+functions on synthetic scenarios.
 """
 
 from __future__ import annotations
