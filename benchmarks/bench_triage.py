@@ -4,7 +4,9 @@ For each synthetic scenario, cluster the accounts and label each cluster of
 two or more accounts by its majority (operator if most of its accounts are
 fake, benign otherwise). Report the cluster-level ROC AUC of ``score``
 (:func:`sybilgraph.metrics.roc_auc`, from ranks, ties counted one half), for
-clusters of 2+ and of 3+ accounts (the ``suspicious`` flag needs 3), and how
+clusters of 2+, 3+ and 6+ accounts (the ``suspicious`` flag needs 3; each
+hallmark counts only values six or more members share, so a ring of two to five
+accounts scores 0 by design and ties with most benign clusters), and how
 the flag itself does (flagged clusters, of them mostly benign; operator
 clusters missed by the flag). The score's weights are not tuned to the
 generator: this is a check, not a fit.
@@ -24,7 +26,7 @@ import sybilgraph as sg
 from sybilgraph import synth
 from sybilgraph.metrics import roc_auc
 
-COLUMNS = ["scenario", "accounts", "clusters", "operator_clusters", "auc_2plus", "auc_3plus", "flagged",
+COLUMNS = ["scenario", "accounts", "clusters", "operator_clusters", "auc_2plus", "auc_3plus", "auc_6plus", "flagged",
            "flagged_benign", "operator_unflagged", "benign_top_score", "seconds"]
 
 
@@ -39,6 +41,7 @@ def triage(scenario: str, scale: float, seed: int, overrides: dict[str, object])
     c = c[c["size"] >= 2].join(fake.rename("fake_share"))
     operator = c["fake_share"] > 0.5
     three = c["size"] >= 3
+    six = c["size"] >= 6
     benign = c[~operator]
     return {
         "scenario": scenario,
@@ -47,6 +50,7 @@ def triage(scenario: str, scale: float, seed: int, overrides: dict[str, object])
         "operator_clusters": int(operator.sum()),
         "auc_2plus": roc_auc(operator.to_numpy(), c["score"].to_numpy()),
         "auc_3plus": roc_auc(operator[three].to_numpy(), c.loc[three, "score"].to_numpy()),
+        "auc_6plus": roc_auc(operator[six].to_numpy(), c.loc[six, "score"].to_numpy()),
         "flagged": int(c["suspicious"].sum()),
         "flagged_benign": int((c["suspicious"] & ~operator).sum()),
         "operator_unflagged": int((operator & three & ~c["suspicious"]).sum()),
