@@ -584,11 +584,13 @@ def explain_cluster(result: ClusterResult, cluster_id: int) -> ClusterExplanatio
     Examples
     --------
     >>> import pandas as pd, sybilgraph as sg
-    >>> obs = pd.DataFrame({"account_id": ["a", "b", "c", "a", "b"], "kind": ["payment"] * 3 + ["device"] * 2,
-    ...                     "value": ["card-1"] * 3 + ["dev-1"] * 2})
+    >>> obs = pd.DataFrame({"account_id": ["a", "b", "c", "d", "a", "b"], "kind": ["payment"] * 4 + ["device"] * 2,
+    ...                     "value": ["card-1"] * 3 + ["card-2"] + ["dev-1"] * 2})
     >>> why = sg.cluster_accounts(obs, seed=0).explain_cluster(0)
     >>> why.holding[["kind", "value", "members"]].values.tolist()
     [['payment', 'card-1', 3]]
+    >>> why.split[["value", "cut_off"]].values.tolist()
+    [['card-1', 1]]
     """
     state = _state(result)
     clusters = result.clusters
@@ -600,7 +602,7 @@ def explain_cluster(result: ClusterResult, cluster_id: int) -> ClusterExplanatio
     row = clusters.loc[clusters["cluster_id"] == c].iloc[0]
     parts = {k: float(row[k]) for k in ("templated", "tooling", "payment", "burst") if k in row.index}
     size = int(state.size[c])
-    e, w = state.edges, state.wobs
+    e = state.edges
     members, idx = _cluster_edges(state, c)
     node = e.node[idx]
     codes, uniq = pd.factorize(node, sort=True)

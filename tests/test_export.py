@@ -20,7 +20,7 @@ HOSTILE = "<script>alert(1)</script>\x01\x1b[2J"
 def _hostile_result() -> sg.ClusterResult:
     rows = []
     for i in range(5):
-        acc = f"{HOSTILE}-{i}" if i else f'"><img src=x onerror=alert(1)>\x0b'
+        acc = f"{HOSTILE}-{i}" if i else '"><img src=x onerror=alert(1)>\x0b'
         rows += [(acc, "payment", "card\x02&<b>"), (acc, "device", "dev\uffff]]>")]
     rows += [("z", "device", "other"), ("z2", "device", "other2")]
     return sg.cluster_accounts(pd.DataFrame(rows, columns=["account_id", "kind", "value"], dtype=object), seed=0,
