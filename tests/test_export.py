@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import networkx as nx  # in the test extra: these tests run, never skip
 import numpy as np
 import pandas as pd
 import pytest
 
 import sybilgraph as sg
 from sybilgraph.export import to_networkx, write_gexf, write_graphml
-
-nx = pytest.importorskip("networkx")
 
 HOSTILE = "<script>alert(1)</script>\x01\x1b[2J"
 
