@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import _common
 
@@ -30,7 +31,7 @@ COLUMNS = ["scenario", "accounts", "clusters", "operator_clusters", "auc_2plus",
            "flagged_benign", "operator_unflagged", "benign_top_score", "seconds"]
 
 
-def triage(scenario: str, scale: float, seed: int, overrides: dict[str, object]) -> dict[str, object]:
+def triage(scenario: str, scale: float, seed: int, overrides: dict[str, Any]) -> dict[str, Any]:
     data = synth.generate(scenario, scale=scale, seed=seed)
     t0 = time.perf_counter()
     result = sg.cluster_accounts(data.observations, seed=seed, **overrides)
