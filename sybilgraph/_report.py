@@ -64,6 +64,17 @@ class Report:
     def __str__(self) -> str:
         return "\n".join(str(n) for n in self.notes) if self.notes else "nothing skipped"
 
+    def __repr__(self) -> str:
+        if not self.notes:
+            return "<Report: nothing skipped>"
+        lines = "".join(f"\n  {n}" for n in self.notes)
+        return f"<Report: {len(self.notes)} note{'s' if len(self.notes) != 1 else ''}{lines}>"
+
+    def _repr_html_(self) -> str:
+        from .views import report_html
+
+        return report_html(self)
+
 
 def _show(value: object, limit: int = 60) -> str:
     text = repr(value) if isinstance(value, str) else str(value)

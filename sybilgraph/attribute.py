@@ -223,6 +223,11 @@ class Attribution:
                 f"{n_orgs} of {len(self.organisations)} organisations, {len(self.unmatched)} unmatched indicators, "
                 f"min_confidence={self.min_confidence:g}>")
 
+    def _repr_html_(self) -> str:
+        from .views import attribution_html
+
+        return attribution_html(self)
+
 
 # --------------------------------------------------------------------------- API
 

@@ -1,4 +1,4 @@
-"""Command line: ``sybilgraph demo | cluster | synth | evaluate | attribute``.
+"""Command line: ``sybilgraph demo | cluster | synth | evaluate | attribute | explain``.
 
 Every argument, input path and output path is checked before any work
 starts, and ``attribute`` reads and checks its indicators (and exchanges)
@@ -222,6 +222,15 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("pred", help="assignments file written by sybilgraph cluster (account_id, cluster_id)")
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ev.set_defaults(func=_evaluate)
+
+    ex = sub.add_parser("explain", help="cluster, then say why one account is in its cluster or not, "
+                                        "or what holds one cluster together")
+    ex.add_argument("observations", help="CSV, Parquet or JSON Lines with account_id, kind, value[, timestamp]")
+    which = ex.add_mutually_exclusive_group(required=True)
+    which.add_argument("--account", help="the account id to explain")
+    which.add_argument("--cluster", type=int, help="the cluster id to explain (as in the assignments)")
+    _add_settings_args(ex)
+    ex.set_defaults(func=_explain)
 
     at = sub.add_parser("attribute", help="cluster, then attribute clusters to organisations")
     at.add_argument("observations", help=_OBSERVATIONS_HELP)
@@ -455,6 +464,42 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         _say(metrics.format_table([figures]), file=sys.stdout, lines=True)
     return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    with _before_work():
+        settings = _settings(args)
+        _check_inputs([("observations", args.observations)])
+    result = _run_cluster(args, settings)
+    out = sys.stdout
+    if args.account is not None:
+        why = result.explain_account(args.account)
+        _say(why.verdict, file=out)
+        table = why.values.drop(columns="value_id")
+    else:
+        cwhy = result.explain_cluster(args.cluster)
+        _say(cwhy.verdict, file=out)
+        _say("\nvalues that hold it together:", file=out, lines=True)
+        _say(_frame_text(cwhy.holding.drop(columns="value_id")), file=out, lines=True)
+        if len(cwhy.hanging):
+            _say("\nmembers on one link:", file=out, lines=True)
+            _say(_frame_text(cwhy.hanging), file=out, lines=True)
+        if len(cwhy.split):
+            _say("\nwhat would split it:", file=out, lines=True)
+            _say(_frame_text(cwhy.split.drop(columns="value_id").head(10)), file=out, lines=True)
+        return 0
+    _say("", file=out)
+    _say(_frame_text(table), file=out, lines=True)
+    return 0
+
+
+def _frame_text(frame: "pd.DataFrame") -> str:
+    """A table as aligned text, every cell made printable first (so a cell cannot forge extra lines)."""
+    shown = frame.copy()
+    for col in shown.columns:
+        if shown[col].dtype == object or str(shown[col].dtype).startswith(("str", "string")):
+            shown[col] = shown[col].map(lambda v: printable(v)[:80])
+    return shown.to_string(index=False, float_format=lambda x: f"{x:.3g}")
 
 
 def _attribute(args: argparse.Namespace) -> int:

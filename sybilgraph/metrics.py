@@ -35,6 +35,7 @@ __all__ = [
     "normalized_mutual_info",
     "pairwise_scores",
     "bcubed_scores",
+    "roc_auc",
     "evaluate",
     "format_table",
 ]
@@ -289,6 +290,50 @@ def _bcubed(c: Contingency) -> tuple[float, float, float]:
 _TRUTH_COLUMNS = ("account_id", "entity", "role", "organisation")
 _ASSIGNMENT_COLUMNS = ("account_id", "cluster_id")
 _ROLES = ("operator", "benign")
+
+
+def roc_auc(positive: Any, score: Any) -> float:
+    """Return the area under the ROC curve of ``score`` for telling ``positive`` items from the rest.
+
+    The probability that a random positive item scores above a random
+    negative one, ties counting one half (the Mann–Whitney U statistic over
+    ``n_pos * n_neg``), computed from the ranks of the scores in
+    O(n log n).
+
+    Parameters
+    ----------
+    positive : array-like of bool
+    score : array-like of float
+        Same length; NaN is not allowed.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when there is no positive or no negative item.
+
+    Raises
+    ------
+    ParameterError
+        The lengths differ or a score is NaN.
+
+    Examples
+    --------
+    >>> roc_auc([True, True, False, False], [0.9, 0.5, 0.5, 0.1])
+    0.875
+    """
+    pos = np.asarray(positive, dtype=bool)
+    s = np.asarray(score, dtype=np.float64)
+    if pos.shape != s.shape or pos.ndim != 1:
+        raise ParameterError(f"roc_auc needs two 1-d arrays of one length; got shapes {pos.shape} and {s.shape}.")
+    if np.isnan(s).any():
+        raise ParameterError(f"roc_auc: {int(np.isnan(s).sum())} scores are NaN; drop or fill them first.")
+    n_pos = int(pos.sum())
+    n_neg = len(pos) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = pd.Series(s).rank(method="average").to_numpy()
+    u = float(ranks[pos].sum()) - n_pos * (n_pos + 1) / 2.0
+    return u / (n_pos * n_neg)
 
 
 def _require_columns(frame: Any, columns: Sequence[str], name: str) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import html
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -13,6 +13,10 @@ from ._errors import EmptyInputError, InputError
 from ._report import Report
 from ._write import output_format, printable, staged_writes, unescape_cell, unescape_text
 from .settings import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .views import ClusterView
+    from .why import AccountExplanation, ClusterExplanation
 
 __all__ = ["ClusterResult", "write_table", "read_table"]
 
@@ -42,6 +46,8 @@ class ClusterResult:
     """The settings that produced this result."""
     timings: dict[str, float] = field(default_factory=dict)
     """Wall-clock seconds spent in each stage."""
+    _cache: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """State rebuilt for explanations and exports (see :mod:`sybilgraph.why`), kept for the next call."""
 
     @property
     def n_accounts(self) -> int:
@@ -79,6 +85,30 @@ class ClusterResult:
                          f"{printable(row.top_evidence)}")
         return "\n".join(lines)
 
+    def explain_account(self, account_id: str) -> AccountExplanation:
+        """Return why ``account_id`` is in its cluster, or in none (see :func:`sybilgraph.why.explain_account`)."""
+        from .why import explain_account
+
+        return explain_account(self, account_id)
+
+    def explain_cluster(self, cluster_id: int) -> ClusterExplanation:
+        """Return what holds cluster ``cluster_id`` together and what would split it (see :mod:`sybilgraph.why`)."""
+        from .why import explain_cluster
+
+        return explain_cluster(self, cluster_id)
+
+    def cluster(self, cluster_id: int) -> ClusterView:
+        """Return one cluster's row, members, evidence and explanation, with a rich notebook view."""
+        from .views import cluster_view
+
+        return cluster_view(self, cluster_id)
+
+    def to_networkx(self, cluster_id: int | None = None) -> Any:
+        """Return the account–value graph (or one cluster's) as a networkx graph (see :func:`sybilgraph.export.to_networkx`)."""
+        from .export import to_networkx
+
+        return to_networkx(self, cluster_id)
+
     def __repr__(self) -> str:
         groups = self.groups()
         return (
@@ -88,16 +118,9 @@ class ClusterResult:
         )
 
     def _repr_html_(self) -> str:
-        groups = self.groups().head(20)
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(printable(v))}</td>" for v in (r.cluster_id, r.size, f"{r.score:.2f}",
-                                                                          f"{r.cohesion:.2f}", r.top_evidence)) + "</tr>"
-            for r in groups.itertuples()
-        )
-        return (
-            f"<p>{html.escape(repr(self))}</p><table><thead><tr><th>cluster</th><th>size</th><th>score</th>"
-            f"<th>cohesion</th><th>top evidence</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
+        from .views import result_html
+
+        return result_html(self)
 
 
 def _count(n: int, noun: str) -> str:

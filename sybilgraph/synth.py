@@ -934,6 +934,16 @@ class SynthData:
             staging.table(self.exchanges, out / "exchanges.csv")
             staging.text(json.dumps(self.params, indent=2, sort_keys=True) + "\n", out / "params.json")
 
+    def __repr__(self) -> str:
+        from .views import synth_repr
+
+        return synth_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .views import synth_html
+
+        return synth_html(self)
+
 
 # ---------------------------------------------------------------------------
 # Vectorised string helpers
