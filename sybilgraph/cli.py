@@ -134,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
                          "attachment, periphery_of")
     cl.add_argument("--clusters", help="also write the per-cluster table here")
     cl.add_argument("--evidence", help="also write the per-cluster evidence table here")
+    _add_run_args(cl)
     _add_settings_args(cl)
     cl.set_defaults(func=_cluster)
 
@@ -172,7 +173,29 @@ def _add_settings_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timestamp-col", default="timestamp")
 
 
+def _add_run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--previous", help="the previous run's assignments file: clusters that keep most of their "
+                                      "accounts keep their ids (docs/daily-runs.md)")
+    p.add_argument("--lineage", help="with --previous: write what happened to each cluster here "
+                                     "(previous_id, cluster_id, shared, previous_size, size, event)")
+
+
 # --------------------------------------------------------------------------- checks before any work
+
+
+def _check_run_args(args: argparse.Namespace, inputs: Sequence[tuple[str, str | None]]) -> None:
+    """Read ``--previous`` now (it is small), so a bad file is refused before the clustering."""
+    from ._write import OUTPUT_SUFFIXES
+    from .runs import read_previous
+
+    if args.lineage and not args.previous:
+        raise _UsageError("--lineage needs --previous: lineage compares this run with the previous one.")
+    if args.previous:
+        if not args.previous.lower().endswith(OUTPUT_SUFFIXES):
+            raise _UsageError(f"--previous {args.previous!r}: give the assignments file a previous run wrote "
+                              f"(.csv, .csv.gz, .parquet or .pq).")
+        _check_inputs([("previous assignments", args.previous)])
+        args.previous_frame = read_previous(args.previous)
 
 
 @contextmanager
@@ -226,14 +249,17 @@ def _run_cluster(args: argparse.Namespace, settings: "Settings") -> "ClusterResu
     from .pipeline import cluster_accounts
 
     return cluster_accounts(args.observations, settings=settings, account_col=args.account_col, kind_col=args.kind_col,
-                            value_col=args.value_col, timestamp_col=args.timestamp_col)
+                            value_col=args.value_col, timestamp_col=args.timestamp_col,
+                            previous=getattr(args, "previous_frame", None))
 
 
 def _cluster(args: argparse.Namespace) -> int:
     with _before_work():
         settings = _settings(args)
         inputs = _check_inputs([("observations", args.observations)])
-        check_output_paths([("-o", args.output), ("--clusters", args.clusters), ("--evidence", args.evidence)], inputs)
+        check_output_paths([("-o", args.output), ("--clusters", args.clusters), ("--evidence", args.evidence),
+                            ("--lineage", args.lineage)], inputs)
+        _check_run_args(args, inputs)
     result = _run_cluster(args, settings)
     with staged_writes() as out:
         out.table(result.assignments, args.output)
@@ -241,6 +267,8 @@ def _cluster(args: argparse.Namespace) -> int:
             out.table(result.clusters, args.clusters)
         if args.evidence:
             out.table(result.evidence, args.evidence)
+        if args.lineage and result.lineage is not None:
+            out.table(result.lineage, args.lineage)
     _say(result.summary(), lines=True)
     for note in result.report:
         _say(f"note: {note}")

@@ -38,6 +38,7 @@ def cluster_accounts(
     kind_col: str = "kind",
     value_col: str = "value",
     timestamp_col: str | None = "timestamp",
+    previous: Any = None,
     **overrides: Any,
 ) -> ClusterResult:
     """Group accounts into operator clusters by the values they share.
@@ -51,6 +52,11 @@ def cluster_accounts(
         All parameters; defaults to ``Settings()``.
     account_col, kind_col, value_col, timestamp_col : str
         Column names in ``observations``.
+    previous : DataFrame or path, optional
+        The assignments of the previous run (``account_id, cluster_id`` and,
+        from the second run on, ``first_seen, run, next_id``). Clusters that
+        keep most of their accounts keep their ids; see
+        :func:`sybilgraph.runs.stabilise` and ``docs/daily-runs.md``.
     **overrides
         Any :class:`Settings` field (``seed=1``, ``resolution=0.5``, ...),
         applied on top of ``settings``.
@@ -99,6 +105,11 @@ def cluster_accounts(
             raise ParameterError(f"cluster_accounts got an unknown setting: {err}") from err
     report = Report()
     timings: dict[str, float] = {}
+    prev = None
+    if previous is not None:
+        from .runs import read_previous
+
+        prev = read_previous(previous)  # before the work: a bad file fails in well under a second
     with _timed(timings, "read"):
         obs = read_encoded(observations, account_col=account_col, kind_col=kind_col, value_col=value_col,
                            timestamp_col=timestamp_col, report=report)
@@ -137,7 +148,13 @@ def cluster_accounts(
         )
     with _timed(timings, "normalise"):
         observations_table = norm.to_frame()
-    return ClusterResult(assignments, clusters, evidence, observations_table, norm.templates, report, settings, timings)
+    result = ClusterResult(assignments, clusters, evidence, observations_table, norm.templates, report, settings, timings)
+    if prev is not None:
+        from .runs import stabilise
+
+        with _timed(timings, "stable ids"):
+            result = stabilise(result, prev)
+    return result
 
 
 @contextmanager
