@@ -39,6 +39,7 @@ def cluster_accounts(
     value_col: str = "value",
     timestamp_col: str | None = "timestamp",
     previous: Any = None,
+    constraints: Any = None,
     **overrides: Any,
 ) -> ClusterResult:
     """Group accounts into operator clusters by the values they share.
@@ -57,6 +58,10 @@ def cluster_accounts(
         from the second run on, ``first_seen, run, next_id``). Clusters that
         keep most of their accounts keep their ids; see
         :func:`sybilgraph.runs.stabilise` and ``docs/daily-runs.md``.
+    constraints : DataFrame or path, optional
+        Analyst constraints ``account_a, account_b, relation`` (``must`` or
+        ``cannot``), honoured in the output; see
+        :func:`sybilgraph.runs.honour_constraints`.
     **overrides
         Any :class:`Settings` field (``seed=1``, ``resolution=0.5``, ...),
         applied on top of ``settings``.
@@ -110,6 +115,11 @@ def cluster_accounts(
         from .runs import read_previous
 
         prev = read_previous(previous)  # before the work: a bad file fails in well under a second
+    rules = None
+    if constraints is not None:
+        from .runs import read_constraints
+
+        rules = read_constraints(constraints)
     with _timed(timings, "read"):
         obs = read_encoded(observations, account_col=account_col, kind_col=kind_col, value_col=value_col,
                            timestamp_col=timestamp_col, report=report)
@@ -131,6 +141,11 @@ def cluster_accounts(
         community = leiden_communities(graph, wobs.accounts, settings)
     with _timed(timings, "membership"):
         membership = earn_membership(graph, wobs, community, settings)
+    if rules is not None:
+        from .runs import honour_membership
+
+        with _timed(timings, "constraints"):
+            membership = honour_membership(graph, wobs, membership, rules, report)
     with _timed(timings, "explain"):
         evidence = evidence_table(graph, wobs, membership)
         clusters = cluster_table(graph, wobs, membership, evidence)

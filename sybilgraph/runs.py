@@ -47,17 +47,19 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ._errors import InputError
+from ._report import Report
 
 if TYPE_CHECKING:  # pragma: no cover
     from .results import ClusterResult
 
-__all__ = ["Previous", "read_previous", "stabilise", "lineage_table", "EVENTS"]
+__all__ = ["Previous", "read_previous", "stabilise", "lineage_table", "EVENTS", "RELATIONS", "read_constraints",
+           "honour_constraints", "constraints_violated", "empty_constraints"]
 
 #: Lineage events, see :func:`lineage_table`.
 EVENTS = ("born", "died", "split", "merged", "grew", "shrank", "kept", "moved")
@@ -312,3 +314,250 @@ def stabilise(result: "ClusterResult", previous: pd.DataFrame | str | os.PathLik
                                lineage=match.lineage)
 
 
+
+
+# ---------------------------------------------------------------------------------------------- constraints
+
+#: Relations an analyst constraint can state.
+RELATIONS = ("must", "cannot")
+
+
+def empty_constraints() -> pd.DataFrame:
+    """An empty constraints table (``account_a, account_b, relation``)."""
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in ("account_a", "account_b", "relation")})
+
+
+def read_constraints(source: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
+    """Read analyst constraints: one row ``account_a, account_b, relation`` per decision.
+
+    ``relation`` is ``must`` (the two accounts are one operator: their
+    clusters are merged) or ``cannot`` (never in one cluster: the less
+    attached one leaves), case-insensitive. CSV, Parquet or JSON Lines files
+    are read like observations (account ids verbatim).
+
+    Raises
+    ------
+    InputError
+        A column is missing, or a row has an empty account or another relation (the message names the row).
+    """
+    from .ingest import _read_file
+
+    if isinstance(source, pd.DataFrame):
+        frame, where = source, "the constraints"
+    else:
+        from pathlib import Path
+
+        where = f"the constraints file {os.fspath(source)!r}"
+        if not Path(os.fspath(source)).exists():
+            raise InputError(f"{where} does not exist.")
+        frame = _read_file(Path(os.fspath(source)))
+    cols = [str(c) for c in frame.columns]
+    for col in ("account_a", "account_b", "relation"):
+        if col not in cols:
+            raise InputError(f"column {col!r} not found in {where}; columns are {cols}; a constraints table has "
+                             f"account_a, account_b, relation (must or cannot).")
+    out = pd.DataFrame({c: frame[c].astype(str).to_numpy(dtype=object) for c in ("account_a", "account_b")})
+    out["relation"] = frame["relation"].astype(str).str.strip().str.lower().to_numpy(dtype=object)
+    bad = ~out["relation"].isin(RELATIONS).to_numpy() | frame["account_a"].isna().to_numpy() \
+        | frame["account_b"].isna().to_numpy() | (out["account_a"] == "").to_numpy() | (out["account_b"] == "").to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(f"row {row} of {where} must name two accounts and a relation 'must' or 'cannot'; it holds "
+                         f"{frame.iloc[row].tolist()!r}.")
+    return out.reset_index(drop=True)
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of ``n`` nodes joined by the pairs (a, b), numbered by smallest node."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    adj = sp.coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    _, comp = connected_components(adj, directed=False)
+    first = np.full(int(comp.max()) + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(first, comp, np.arange(n))
+    rank = np.empty_like(first)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[comp]
+
+
+def honour_constraints(accounts: np.ndarray, labels: np.ndarray, attachment: np.ndarray, constraints: pd.DataFrame,
+                       report: Report) -> tuple[np.ndarray, np.ndarray]:
+    """Apply analyst constraints to a clustering of sorted ``accounts``; return new labels and who left.
+
+    ``must`` pairs merge their clusters (all of them: the analyst says the two
+    accounts are one operator, so their clusters are one). Then, for every
+    ``cannot`` pair left in one cluster, the less attached side leaves to a
+    cluster of its own: the side is the account with every account a
+    ``must`` chain ties it to (its *unit*), its attachment the mean of its
+    members' (ties: the unit with the larger smallest account id leaves). A
+    ``cannot`` pair inside one unit contradicts the ``must`` pairs and is not
+    applied. One pass suffices: each pair sends one unit away, alone.
+
+    Returns the labels (not canonical; fresh labels above the old ones) and
+    a boolean per account: it left its cluster because of a ``cannot``.
+    Notes in ``report`` count the constraints the evidence contradicted.
+    """
+    labels = labels.astype(np.int64).copy()
+    n = len(accounts)
+    index = pd.Index(accounts)
+    ia = index.get_indexer(constraints["account_a"].to_numpy(dtype=object))
+    ib = index.get_indexer(constraints["account_b"].to_numpy(dtype=object))
+    known = (ia >= 0) & (ib >= 0)
+    missing = np.flatnonzero(~known)
+    report.add("constraints", "constraints name an account that is not in the input and were not applied", len(missing),
+               [f"row {i}" for i in missing[:5]])
+    rel = constraints["relation"].to_numpy(dtype=object)
+    must = known & (rel == "must")
+    cannot = known & (rel == "cannot")
+    ma, mb = ia[must], ib[must]
+    apart = labels[ma] != labels[mb]
+    report.add("constraints", "must constraints joined accounts the evidence had put in different clusters (their "
+               "clusters were merged)", int(apart.sum()),
+               [f"{accounts[x]}~{accounts[y]}" for x, y in zip(ma[apart][:5], mb[apart][:5])])
+    if len(ma):
+        k = int(labels.max()) + 1
+        merged = _components(k, labels[ma], labels[mb])
+        # each merged group takes the label of its member cluster with the smallest label: labels stay labels
+        low = np.full(int(merged.max()) + 1, k, dtype=np.int64)
+        np.minimum.at(low, merged, np.arange(k))
+        labels = low[merged][labels]
+    unit = _components(n, ma, mb)
+    ca, cb = ia[cannot], ib[cannot]
+    inside = unit[ca] == unit[cb]
+    report.add("constraints", "cannot constraints contradict must constraints (a chain of must pairs joins the two "
+               "accounts) and were not applied", int(inside.sum()),
+               [f"{accounts[x]}!~{accounts[y]}" for x, y in zip(ca[inside][:5], cb[inside][:5])])
+    ca, cb = ca[~inside], cb[~inside]
+    together = labels[ca] == labels[cb]
+    report.add("constraints", "cannot constraints separated accounts the evidence had put in one cluster",
+               int(together.sum()), [f"{accounts[x]}!~{accounts[y]}" for x, y in zip(ca[together][:5], cb[together][:5])])
+    left = np.zeros(n, dtype=bool)
+    ca, cb = ca[together], cb[together]
+    if len(ca):
+        n_units = int(unit.max()) + 1
+        mean_att = np.bincount(unit, weights=attachment, minlength=n_units) / np.maximum(np.bincount(unit, minlength=n_units), 1)
+        first = np.full(n_units, n, dtype=np.int64)
+        np.minimum.at(first, unit, np.arange(n))
+        ua, ub = unit[ca], unit[cb]
+        a_leaves = (mean_att[ua] < mean_att[ub]) | ((mean_att[ua] == mean_att[ub]) & (first[ua] > first[ub]))
+        leavers = np.unique(np.where(a_leaves, ua, ub))
+        fresh = np.full(n_units, -1, dtype=np.int64)
+        fresh[leavers] = int(labels.max()) + 1 + np.arange(len(leavers))
+        moving = fresh[unit] >= 0
+        labels[moving] = fresh[unit[moving]]
+        left = moving
+    return labels, left
+
+
+def constraints_violated(accounts: np.ndarray, labels: np.ndarray, constraints: pd.DataFrame) -> pd.DataFrame:
+    """Return the constraints a clustering breaks (``must`` pairs apart, ``cannot`` pairs together)."""
+    index = pd.Index(accounts)
+    ia = index.get_indexer(constraints["account_a"].to_numpy(dtype=object))
+    ib = index.get_indexer(constraints["account_b"].to_numpy(dtype=object))
+    ok = (ia >= 0) & (ib >= 0)
+    same = np.zeros(len(constraints), dtype=bool)
+    same[ok] = labels[ia[ok]] == labels[ib[ok]]
+    rel = constraints["relation"].to_numpy(dtype=object)
+    bad = ok & (((rel == "must") & ~same) | ((rel == "cannot") & same))
+    return constraints[bad]
+
+
+def honour_constraints_assign(accounts: np.ndarray, cluster: np.ndarray, status: np.ndarray, constraints: pd.DataFrame,
+                              model: Any, report: Report) -> tuple[np.ndarray, np.ndarray]:
+    """Constraints in incremental assignment: a ``must`` partner follows into a cluster; ``cannot`` keeps one out.
+
+    ``must``: an account of the batch without a cluster of 2+ (a new account
+    or a singleton) whose partner is in a cluster (in the batch or in the
+    model) joins that cluster (status ``must``). ``cannot``: an account the
+    batch placed (``joined`` or ``must``) into its partner's cluster is
+    taken out again (status ``separated``). What incremental assignment
+    cannot do — merge two clusters, or split two members of one saved
+    cluster — is counted in the report: it waits for the next full run.
+    """
+    cluster = cluster.copy()
+    status = status.copy()
+    index = pd.Index(accounts)
+    sizes = model._cluster_size
+    m_index = model._account_index
+    placed = np.isin(status, ("joined", "must"))
+
+    def where(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cluster of each account (batch first, then model; -1 none) and its batch index (-1 if not in batch)."""
+        b = index.get_indexer(ids)
+        m = m_index.get_indexer(ids)
+        c = np.where(b >= 0, cluster[np.maximum(b, 0)] if len(cluster) else -1,
+                     np.where(m >= 0, model.cluster[np.maximum(m, 0)] if len(model.cluster) else -1, -1))
+        return c, b
+
+    rel = constraints["relation"].to_numpy(dtype=object)
+    a_ids = constraints["account_a"].to_numpy(dtype=object)
+    b_ids = constraints["account_b"].to_numpy(dtype=object)
+    waiting = 0
+    for _ in range(3):  # a must chain through the batch settles in a few rounds
+        moved = 0
+        for x_ids, y_ids in ((a_ids, b_ids), (b_ids, a_ids)):
+            cx, bx = where(x_ids)
+            cy, _ = where(y_ids)
+            size_x = sizes.reindex(cx).fillna(0).to_numpy() + 0
+            size_y = sizes.reindex(cy).fillna(0).to_numpy() + 0
+            follow = (rel == "must") & (bx >= 0) & (cy >= 0) & (cx != cy) & ((cx < 0) | (size_x < 2)) & (size_y >= 2)
+            for i in np.flatnonzero(follow):
+                if cluster[bx[i]] != cy[i]:
+                    cluster[bx[i]] = cy[i]
+                    status[bx[i]] = "must"
+                    moved += 1
+        if not moved:
+            break
+    for x_ids, y_ids in ((a_ids, b_ids), (b_ids, a_ids)):
+        cx, bx = where(x_ids)
+        cy, _ = where(y_ids)
+        clash = (rel == "cannot") & (bx >= 0) & (cx >= 0) & (cx == cy)
+        out = clash & np.isin(status[np.maximum(bx, 0)], ("joined", "must"))
+        for i in np.flatnonzero(out):
+            m = m_index.get_indexer([x_ids[i]])[0]
+            single = m >= 0 and sizes.get(model.cluster[m], 0) < 2
+            cluster[bx[i]] = model.cluster[m] if single else -1
+            status[bx[i]] = "separated"
+        waiting += int((clash & ~out).sum())
+    cx, _ = where(a_ids)
+    cy, _ = where(b_ids)
+    apart = (rel == "must") & ((cx != cy) | (cx < 0))
+    report.add("constraints", "must constraints join accounts of two saved clusters (or two new accounts); "
+               "incremental assignment cannot merge clusters: the next full run will", int(apart.sum()))
+    report.add("constraints", "cannot constraints concern two members of one saved cluster; the next full run "
+               "will separate them", waiting)
+    del placed
+    return cluster, status
+
+
+def honour_membership(graph: Any, wobs: Any, membership: Any, constraints: pd.DataFrame, report: Report) -> Any:
+    """:func:`honour_constraints` on a :class:`~sybilgraph.cluster.Membership`, ids made canonical again.
+
+    Attachments are recomputed for the new clusters; an account that a
+    ``cannot`` sent away names the cluster it left in ``periphery_of`` when it
+    ends up alone, and every ``periphery_of`` follows its cluster to its new id.
+    """
+    from .cluster import _attachment, _canonical, _Edges
+
+    old = membership.cluster
+    labels, left = honour_constraints(wobs.accounts, old, membership.attachment, constraints, report)
+    if np.array_equal(labels, old):
+        return membership
+    canonical = _canonical(labels)
+    # Each old cluster's new id: where most of its accounts are now (ties: the smaller new id).
+    pair, count = np.unique(old * (int(canonical.max()) + 1) + canonical, return_counts=True)
+    o, c = pair // (int(canonical.max()) + 1), pair % (int(canonical.max()) + 1)
+    best = np.lexsort((c, -count, o))
+    o, c = o[best], c[best]
+    first = np.r_[True, o[1:] != o[:-1]]
+    heir = np.full(int(old.max()) + 1, -1, dtype=np.int64)
+    heir[o[first]] = c[first]
+    sizes = np.bincount(canonical)
+    periphery = np.where(membership.periphery_of >= 0, heir[np.maximum(membership.periphery_of, 0)], -1)
+    alone = sizes[canonical] < 2
+    periphery[left & alone] = heir[old[left & alone]]
+    periphery[~alone] = -1
+    periphery[periphery == canonical] = -1
+    attachment = _attachment(_Edges.of(graph, wobs), canonical)
+    return dataclasses.replace(membership, cluster=canonical, attachment=attachment, periphery_of=periphery)
