@@ -20,7 +20,9 @@ Figures:
     with ``previous=``) is their day-1 id. ``keep_id_plain`` is the same
     without ``previous=`` (canonical ids), for comparison. ``keep_id_same``
     restricts to the accounts whose day-2 cluster holds the same returning
-    accounts as their day-1 cluster (clusters that did not change).
+    accounts as their day-1 cluster (clusters that did not change: ``n_same``
+    accounts), ``keep_id_j90`` to those whose two clusters' returning
+    accounts have a Jaccard index of 0.9 or more (``n_j90``).
 ``split_named`` / ``merge_named``
     Whether the lineage table has a ``split`` row from the planted cluster to
     the cluster of the accounts that broke off, and a ``merged`` row between
@@ -30,7 +32,7 @@ Figures:
     day 1, the batch = the new accounts' observations + the new observations
     of existing accounts) agrees with a full run on day 1 + the batch (with
     ``previous=`` day 1): both leave the account alone, or both put it in the
-    same cluster id. Disagreements are broken down: ``born`` (the full run
+    same cluster id, or both put it in a new cluster of the same accounts. Disagreements are broken down: ``born`` (the full run
     made a new cluster, which assignment never does), ``changed`` (the full
     run no longer has the cluster the model assigned to, or moved the account
     away from a cluster whose other accounts stayed), ``other``.
@@ -109,7 +111,10 @@ def run(scenario: str, scale: float, seed: int, overrides: dict) -> dict:
     # clusters that did not change: the same returning accounts on both days
     ret1 = a1.loc[both].groupby("cluster_id").apply(lambda g: frozenset(g.index))
     ret2 = a2.loc[both].groupby("cluster_id").apply(lambda g: frozenset(g.index))
-    same_set = np.array([ret1[c1] == ret2[c2] for c1, c2 in zip(a1.loc[big, "cluster_id"], a2.loc[big, "cluster_id"])])
+    pairs = list(zip(a1.loc[big, "cluster_id"], a2.loc[big, "cluster_id"]))
+    same_set = np.array([ret1[c1] == ret2[c2] for c1, c2 in pairs], dtype=bool)
+    # clusters that hardly changed: Jaccard >= 0.9 between the returning accounts of the two clusters
+    near = np.array([len(ret1[c1] & ret2[c2]) >= 0.9 * len(ret1[c1] | ret2[c2]) for c1, c2 in pairs], dtype=bool)
 
     # --- lineage of the plants
     lin = r2.lineage
@@ -135,9 +140,16 @@ def run(scenario: str, scale: float, seed: int, overrides: dict) -> dict:
     inc = done.assignments.set_index("account_id").loc[new]
     f = fa.loc[new]
     alone_full = (f["cluster_size"] < 2).to_numpy()
-    alone_inc = inc["cluster_id"].isna().to_numpy()
+    alone_inc = inc["cluster_id"].isna().to_numpy().copy()
+    alone_inc &= inc["new_group"].isna().to_numpy()
     same = ~alone_full & ~alone_inc & (inc["cluster_id"].fillna(-1).to_numpy() == f["cluster_id"].to_numpy())
-    agree = (alone_full & alone_inc) | same
+    # a new group without an id agrees when it holds exactly the accounts of the full run's cluster
+    members_inc = done.assignments.dropna(subset=["new_group"]).groupby("new_group")["account_id"].agg(frozenset)
+    members_full = full.assignments.groupby("cluster_id")["account_id"].agg(frozenset)
+    group_ok = np.array([not pd.isna(g) and not af and members_inc[g] == members_full[c]
+                         for g, af, c in zip(inc["new_group"], alone_full, f["cluster_id"])], dtype=bool)
+    agree = (alone_full & alone_inc) | same | group_ok
+    alone_inc &= ~group_ok
     born = ~agree & ~alone_full & (f["first_seen"].to_numpy() == full.assignments["run"].iloc[0])
     existing = set(full.clusters["cluster_id"][full.clusters["first_seen"] < full.assignments["run"].iloc[0]].tolist())
     changed = ~agree & ~born & ~alone_inc & ~np.isin(inc["cluster_id"].fillna(-1).to_numpy(), list(existing))
@@ -145,6 +157,8 @@ def run(scenario: str, scale: float, seed: int, overrides: dict) -> dict:
         "scenario": scenario, "accounts": len(accounts), "new": len(new), "gone": len(gone),
         "keep_id": float(keep.mean()), "keep_id_plain": float(keep_plain.mean()),
         "keep_id_same": float(keep[same_set].mean()) if same_set.any() else float("nan"), "n_keep": int(len(big)),
+        "n_same": int(same_set.sum()), "keep_id_j90": float(keep[near].mean()) if near.any() else float("nan"),
+        "n_j90": int(near.sum()),
         "split_named": split_named, "merge_named": merge_named,
         "agree": float(agree.mean()), "dis_born": int(born.sum()), "dis_changed": int(changed.sum()),
         "dis_other": int((~agree & ~born & ~changed).sum()),
@@ -185,7 +199,8 @@ def main() -> int:
     print(_common.version_line(info), file=sys.stderr)
     scale = 0.05 if args.quick else args.scale
     rows = [run(name, scale, args.seed, overrides) for name in (args.scenario or ["distillation"])]
-    columns = ["scenario", "accounts", "new", "gone", "n_keep", "keep_id", "keep_id_same", "keep_id_plain",
+    columns = ["scenario", "accounts", "new", "gone", "n_keep", "keep_id", "keep_id_plain", "n_same", "keep_id_same",
+               "n_j90", "keep_id_j90",
                "split_named", "merge_named", "agree", "dis_born", "dis_changed", "dis_other", "accounts_per_s",
                "full_run_due"]
     print(_common.markdown_table(rows, columns))

@@ -57,6 +57,9 @@ _FILES = ("settings.json", "meta.json", "accounts.parquet", "values.parquet", "e
           "templates.parquet")
 _SEP = "\x1f"
 
+#: Values carried by more accounts than this are left out when accounts left alone form new groups.
+GROUP_VALUE_CAP = 100
+
 
 @dataclass(frozen=True)
 class Drift:
@@ -95,7 +98,9 @@ class Assignment:
     """One row per account of the batch: ``account_id, cluster_id, status, links, evidence``. ``cluster_id``
     (nullable Int64) is empty for a new account left alone (it gets an id at the next full run). ``status`` is
     ``member`` (known, kept its cluster), ``joined`` (placed by the membership rule), ``must`` (placed by a
-    ``must`` constraint), ``separated`` (a ``cannot`` constraint kept it out), or ``singleton``."""
+    ``must`` constraint), ``separated`` (a ``cannot`` constraint kept it out), ``new_group`` (formed a new group
+    with other accounts left alone; ``new_group`` numbers the groups of the batch, ``cluster_id`` is the id of the
+    group's one saved account, if it has exactly one), or ``singleton``."""
     drift: Drift
     report: Report
     """What was skipped while reading and normalising the batch, and the constraints that contradict it."""
@@ -169,6 +174,16 @@ class Model:
         return self._cached("indptr", make)
 
     @property
+    def _by_value(self) -> tuple[np.ndarray, np.ndarray]:
+        """Edges ordered by value, and where each value's edges start."""
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            order = np.argsort(self.edge_value, kind="stable")
+            ptr = np.zeros(len(self.value_text) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.edge_value, minlength=len(self.value_text)), out=ptr[1:])
+            return order, ptr
+        return self._cached("by_value", make)
+
+    @property
     def _cluster_size(self) -> pd.Series:
         return self._cached("cluster_size", lambda: pd.Series(self.cluster).value_counts())
 
@@ -212,6 +227,7 @@ class Model:
         max_new_share: float = 0.10,
         max_unseen_group_share: float = 0.05,
         max_changed_share: float = 0.05,
+        new_groups: bool = True,
     ) -> Assignment:
         """Place the accounts of new observations into the model's clusters, without Leiden.
 
@@ -229,6 +245,11 @@ class Model:
             accounts over the model's accounts (0.10), new accounts that share
             unseen values with each other over new accounts (0.05), known
             accounts whose cluster changed over known accounts (0.05).
+        new_groups : bool, default True
+            Let the accounts left alone form new groups among themselves and
+            with saved singletons, through values no saved cluster of 2+
+            carries (a new household, a new ring): the pipeline runs on just
+            those accounts and values (see Notes).
 
         Returns
         -------
@@ -246,6 +267,18 @@ class Model:
         template id of the batch matches the model's only when its
         representative text is the same, so new paraphrases of a known
         template count as unseen values (see ``docs/daily-runs.md``).
+
+        New groups: the accounts still alone, the values they carry that no
+        saved cluster of 2+ carries (carried by at most
+        :data:`GROUP_VALUE_CAP` accounts; unseen values shared within the
+        batch), and the saved singletons that carry those values go through
+        :func:`sybilgraph.cluster_accounts` on their own. A group with exactly
+        one saved account takes that account's id (a full run with
+        ``previous=`` does the same: the account is all the group's returning
+        accounts); other groups have no id until the next full run and are
+        told apart by ``new_group``. Saved singletons outside the batch that
+        join a group are added to the output. Leiden runs here, but only on
+        the residue of the batch.
         """
         import time
 
@@ -324,6 +357,16 @@ class Model:
         status[joined] = "joined"
         keep_single = placeable & (am >= 0) & ~joined
         cluster[keep_single] = known_cluster[keep_single]
+        group = np.full(n_acc, -1, dtype=np.int64)
+        outside = pd.DataFrame({"account_id": pd.Series([], dtype=object), "cluster_id": pd.array([], dtype="Int64"),
+                                "new_group": pd.array([], dtype="Int64")})
+        if new_groups:
+            found = self._new_groups(accounts, status == "singleton", am, ra, rv, vm, b_kind, b_text, src, val, degree)
+            if found is not None:
+                group, group_cluster, outside = found
+                grouped = group >= 0
+                status[grouped] = "new_group"
+                cluster[grouped] = group_cluster[grouped]
         stored = self.constraints
         extra = read_constraints(constraints) if constraints is not None else None
         both = pd.concat([stored, extra], ignore_index=True) if extra is not None else stored
@@ -338,13 +381,14 @@ class Model:
         linking_unseen = unseen & (batch_deg >= 2) & (weight_kind[b_kind_code] > 0 if len(b_text) else True)
         in_group = np.zeros(n_acc, dtype=bool)
         in_group[ra[linking_unseen[rv]]] = True
+        in_group |= group >= 0
         known = ~new
         changed = known & (cluster != known_cluster)
         shares = dict(
             new_account_share=n_new / max(len(self.accounts), 1),
             unseen_value_share=float(unseen.mean()) if len(unseen) else 0.0,
             unseen_group_share=float((in_group & new).sum()) / max(n_new, 1),
-            changed_share=float(changed.sum()) / max(int(known.sum()), 1),
+            changed_share=float(changed.sum() + len(outside)) / max(int(known.sum()) + len(outside), 1),
         )
         reasons = []
         if shares["new_account_share"] > max_new_share:
@@ -361,10 +405,77 @@ class Model:
             "status": status,
             "links": links.astype(np.int64),
             "evidence": evidence,
+            "new_group": pd.array(np.where(group >= 0, group, 0), dtype="Int64"),
         })
         frame.loc[cluster < 0, "cluster_id"] = pd.NA
+        frame.loc[group < 0, "new_group"] = pd.NA
+        if len(outside):
+            outside = outside.assign(status="new_group", links=0, evidence=0.0)[list(frame.columns)]
+            frame = pd.concat([frame, outside], ignore_index=True)
+        report.add("assign", "saved singletons outside the batch formed a new group with accounts of the batch and "
+                   "were added to the output", len(outside))
         report.add("assign", "accounts of the batch joined a cluster by the membership rule", int(joined.sum()))
         return Assignment(frame, drift, report, time.perf_counter() - start)
+
+    def _new_groups(self, accounts: np.ndarray, alone: np.ndarray, am: np.ndarray, ra: np.ndarray, rv: np.ndarray,
+                    vm: np.ndarray, b_kind: np.ndarray, b_text: np.ndarray, src: np.ndarray, val: np.ndarray,
+                    degree: np.ndarray) -> tuple[np.ndarray, np.ndarray, pd.DataFrame] | None:
+        """Groups formed by the accounts left alone (see Notes of :meth:`assign`), or None."""
+        from .pipeline import cluster_accounts
+
+        if not alone.any():
+            return None
+        ok = alone[src] & (self.top_cluster[val] < 0) & (degree >= 2) & (degree <= GROUP_VALUE_CAP)
+        k_src, k_val = src[ok], val[ok]
+        batch_deg = np.bincount(rv, minlength=len(b_text))
+        u_ok = alone[ra] & (vm[rv] < 0) & (batch_deg[rv] >= 2) & (batch_deg[rv] <= GROUP_VALUE_CAP)
+        u_src, u_val = ra[u_ok], rv[u_ok]
+        # The saved carriers of those values (all singletons: no cluster of 2+ carries them), outside the batch.
+        vals = np.unique(k_val)
+        order, ptr = self._by_value
+        starts = ptr[vals]
+        lens = ptr[vals + 1] - starts
+        idx = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        c_acc, c_val = self.edge_account[order[idx]], np.repeat(vals, lens)
+        out = ~np.isin(c_acc, am[am >= 0])
+        c_acc, c_val = c_acc[out], c_val[out]
+        sub = pd.DataFrame({
+            "account_id": np.concatenate((accounts[k_src], accounts[u_src], self.accounts[c_acc])),
+            "kind": np.concatenate((self.value_kind[k_val], b_kind[u_val], self.value_kind[c_val])),
+            "value": np.concatenate((self.value_text[k_val], b_text[u_val], self.value_text[c_val])),
+        })
+        shared = sub.groupby(["kind", "value"], sort=False)["account_id"].transform("size") >= 2
+        sub = sub[shared.to_numpy()]
+        if sub.empty:
+            return None
+        # Two filler accounts with values of their own, so no value is "carried by every account" of this small input.
+        names = set(sub["account_id"])
+        fillers = [f"\x00filler-{i}" for i in range(len(names) + 2) if f"\x00filler-{i}" not in names][:2]
+        sub = pd.concat([sub, pd.DataFrame({"account_id": fillers, "kind": ["filler"] * 2, "value": fillers})],
+                        ignore_index=True)
+        settings = self.settings.replace(derive_ip_prefix=False, derive_email_domain=False)
+        res = cluster_accounts(sub, settings=settings, timestamp_col=None).assignments
+        res = res[(res["cluster_size"] >= 2) & ~res["account_id"].isin(fillers)]
+        if res.empty:
+            return None
+        # Number the groups by their smallest account id; a group with one saved account takes its id.
+        first = res.groupby("cluster_id")["account_id"].transform("min")
+        label = pd.factorize(first, sort=True)[0].astype(np.int64)
+        m_idx = self._account_index.get_indexer(pd.Index(res["account_id"].to_numpy(dtype=object)))
+        saved = pd.Series(m_idx >= 0).groupby(label).transform("sum").to_numpy()
+        one_id = pd.Series(np.where(m_idx >= 0, self.cluster[np.maximum(m_idx, 0)], -1)).groupby(label).transform("max")
+        gid = np.where(saved == 1, one_id.to_numpy(), -1)
+        b_idx = pd.Index(accounts).get_indexer(pd.Index(res["account_id"].to_numpy(dtype=object)))
+        group = np.full(len(accounts), -1, dtype=np.int64)
+        group_cluster = np.full(len(accounts), -1, dtype=np.int64)
+        inb = b_idx >= 0
+        group[b_idx[inb]] = label[inb]
+        group_cluster[b_idx[inb]] = gid[inb]
+        outside = pd.DataFrame({"account_id": res["account_id"].to_numpy(dtype=object)[~inb],
+                                "cluster_id": pd.array(np.where(gid[~inb] >= 0, gid[~inb], 0), dtype="Int64"),
+                                "new_group": pd.array(label[~inb], dtype="Int64")})
+        outside.loc[gid[~inb] < 0, "cluster_id"] = pd.NA
+        return group, group_cluster, outside
 
     def _prompt_ids(self, codes: np.ndarray, texts: pa.Array) -> np.ndarray:
         """Template id of each prompt row by the run's templates (None: empty after normalisation).

@@ -29,8 +29,10 @@ def world() -> pd.DataFrame:
     rows += [("h0", "payment", "family"), ("h1", "payment", "family"), ("h0", "ip", "192.168.1.1"),
              ("h1", "ip", "192.168.1.1")]
     for i in range(10):
-        rows += [(f"z{i}", "email", f"someone{i}@example.org"), (f"z{i}", "ip", "10.1.0.1")]
-        rows += [(f"z{i}", "prompt", f"hello there, my question number {i} is about cooking {i} eggs")]
+        rows += [(f"z{i}", "email", f"someone{i}@example{i}.org"), (f"z{i}", "ip", "10.1.0.1")]
+        rows += [(f"z{i}", "prompt", ["how do I bake bread", "capital of peru?", "fix my bicycle chain", "a poem on rain",
+                                      "translate 'cat' to welsh", "best chess opening", "why is the sky blue",
+                                      "plan a trip to oslo", "explain tax brackets", "recipe for dal"][i])]
     return pd.DataFrame(rows, columns=["account_id", "kind", "value"])
 
 
@@ -171,7 +173,30 @@ def test_cli_save_model_and_assign(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "drift:" in err and "3 new accounts" in err
     out = sg.read_table(tmp_path / "out.csv")
-    assert out.columns.tolist() == ["account_id", "cluster_id", "status", "links", "evidence"]
+    assert out.columns.tolist() == ["account_id", "cluster_id", "status", "links", "evidence", "new_group"]
     assert out.set_index("account_id").loc["new-p", "status"] == "joined"
     assert main(["assign", str(batch), "--model", str(tmp_path / "nowhere"), "-o", str(tmp_path / "x.csv")]) == 2
     assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_accounts_left_alone_form_new_groups(model_dir: Path) -> None:
+    model = load_model(model_dir)
+    batch = pd.DataFrame([("n1", "payment", "new-card"), ("n2", "payment", "new-card"),
+                          ("n1", "device", "new-tablet"), ("n2", "device", "new-tablet"),
+                          ("n3", "email", "someone3@example3.org"), ("n3", "device", "z3-phone"),  # pairs with saved z3
+                          ("n4", "ip", "10.9.9.9")], columns=["account_id", "kind", "value"])
+    # z3 got its device on a day the model never saw: a saved singleton outside the batch carries nothing of n3's
+    # except the e-mail address, which binds strongly alone (weight 1 for two carriers).
+    done = model.assign(batch)
+    a = done.assignments.set_index("account_id")
+    assert a.loc["n1", "status"] == a.loc["n2", "status"] == "new_group"
+    assert a.loc["n1", "new_group"] == a.loc["n2", "new_group"] and pd.isna(a.loc["n1", "cluster_id"])
+    z3 = model.cluster[list(model.accounts).index("z3")]
+    assert a.loc["n3", "status"] == "new_group" and a.loc["n3", "cluster_id"] == z3
+    assert a.loc["z3", "status"] == "new_group" and a.loc["z3", "cluster_id"] == z3  # added: it is outside the batch
+    assert a.loc["n4", "status"] == "singleton"
+    full = sg.cluster_accounts(pd.concat([world(), batch], ignore_index=True), seed=0,
+                               previous=sg.cluster_accounts(world(), seed=0).assignments).assignments.set_index("account_id")
+    assert full.loc["n3", "cluster_id"] == z3 and full.loc["n1", "cluster_id"] == full.loc["n2", "cluster_id"]
+    alone = model.assign(batch, new_groups=False).assignments.set_index("account_id")
+    assert (alone.loc[["n1", "n2", "n3"], "status"] == "singleton").all()
