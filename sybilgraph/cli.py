@@ -300,7 +300,10 @@ def _cluster(args: argparse.Namespace) -> int:
         if args.save_model:
             from .model import build_model, stage_model
 
-            stage_model(build_model(result, constraints=getattr(args, "constraints_frame", None)), args.save_model, out)
+            model = build_model(result, constraints=getattr(args, "constraints_frame", None), observations=args.observations,
+                                account_col=args.account_col, kind_col=args.kind_col, value_col=args.value_col,
+                                timestamp_col=args.timestamp_col)
+            stage_model(model, args.save_model, out)
     _say(result.summary(), lines=True)
     for note in result.report:
         _say(f"note: {note}")

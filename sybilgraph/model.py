@@ -284,6 +284,11 @@ class Model:
 
         from .runs import honour_constraints_assign, read_constraints
 
+        from ._validation import check_number
+
+        for name, limit in (("max_new_share", max_new_share), ("max_unseen_group_share", max_unseen_group_share),
+                            ("max_changed_share", max_changed_share)):
+            check_number(limit, name, "Model.assign", low=0)
         start = time.perf_counter()
         report = Report()
         enc = read_encoded(observations, account_col=account_col, kind_col=kind_col, value_col=value_col,
@@ -310,8 +315,8 @@ class Model:
         ra = np.concatenate((norm.account.astype(np.int64), p_acc.astype(np.int64)))
         rv = np.concatenate((norm.value.astype(np.int64), len(norm.value_text) + np.arange(len(p_ids))))
         keys = _keys(b_kind, b_text)
-        code, first = pd.factorize(keys)[0], None
-        uniq_code, first = np.unique(code, return_index=True)
+        code = pd.factorize(keys)[0]
+        _, first = np.unique(code, return_index=True)
         b_kind, b_text, b_kind_code, keys = b_kind[first], b_text[first], b_kind_code[first], keys[first]
         rv = code[rv]
         pair = pd.Index(ra * max(len(first), 1) + rv)

@@ -480,7 +480,6 @@ def honour_constraints_assign(accounts: np.ndarray, cluster: np.ndarray, status:
     index = pd.Index(accounts)
     sizes = model._cluster_size
     m_index = model._account_index
-    placed = np.isin(status, ("joined", "must"))
 
     def where(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cluster of each account (batch first, then model; -1 none) and its batch index (-1 if not in batch)."""
@@ -527,7 +526,6 @@ def honour_constraints_assign(accounts: np.ndarray, cluster: np.ndarray, status:
                "incremental assignment cannot merge clusters: the next full run will", int(apart.sum()))
     report.add("constraints", "cannot constraints concern two members of one saved cluster; the next full run "
                "will separate them", waiting)
-    del placed
     return cluster, status
 
 

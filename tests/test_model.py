@@ -17,13 +17,17 @@ from sybilgraph.model import FORMAT_VERSION, build_model, load_model
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "Write a complete Python implementation for: {}. Include unit tests, type hints and a README with examples."
 
+TASKS = ["sorting linked lists", "parsing json config files", "a polite web crawler", "an lru cache with expiry",
+         "matrix multiplication kernels", "a tiny http router", "fuzzy string matching", "a csv to sql loader",
+         "rate limiting middleware", "an event sourcing store", "image thumbnail resizing", "a markdown table parser"]
+
 
 def world() -> pd.DataFrame:
     """Two rings, a household and loners; ring a also sends prompts of one template."""
     rows = []
     for i in range(12):
         rows += [(f"a{i:02d}", "payment", "card-a"), (f"a{i:02d}", "device", "emu-a"), (f"a{i:02d}", "phone", "phone-a"),
-                 (f"a{i:02d}", "prompt", TEMPLATE.format(f"task number {i} about parsing {i * 7} files"))]
+                 (f"a{i:02d}", "prompt", TEMPLATE.format(TASKS[i]))]
     for i in range(6):
         rows += [(f"b{i:02d}", "payment", "card-b"), (f"b{i:02d}", "device", "emu-b"), (f"b{i:02d}", "ip", "10.1.0.1")]
     rows += [("h0", "payment", "family"), ("h1", "payment", "family"), ("h0", "ip", "192.168.1.1"),
@@ -80,6 +84,18 @@ def test_assign_agrees_with_a_full_run(model_dir: Path) -> None:
         assert f.loc[acc, "cluster_id"] == f.loc["a00", "cluster_id"]
     assert f.loc["stranger", "cluster_size"] == 1
     assert (done.assignments["status"] != "singleton").sum() == 3
+
+
+def test_prompts_need_the_templates(model_dir: Path) -> None:
+    # Without the raw observations the model keeps no templates and a new prompt of ring a's template is unseen.
+    model = build_model(sg.cluster_accounts(world(), seed=0))
+    assert not model.meta["templates"]
+    batch = pd.DataFrame([("new-p", "prompt", TEMPLATE.format("a brand new task on graphs"))],
+                         columns=["account_id", "kind", "value"])
+    assert model.assign(batch).drift.unseen_value_share == 1.0
+    assert load_model(model_dir).assign(batch).drift.unseen_value_share == 0.0
+    with pytest.raises(sg.ParameterError, match="max_new_share"):
+        model.assign(batch, max_new_share=-1)
 
 
 def test_model_round_trip_in_another_process(model_dir: Path, tmp_path: Path) -> None:
@@ -169,6 +185,8 @@ def test_cli_save_model_and_assign(tmp_path: Path, capsys) -> None:
     world().to_csv(src, index=False)
     new_batch().to_csv(batch, index=False)
     assert main(["cluster", str(src), "-o", str(tmp_path / "a.csv"), "--save-model", str(tmp_path / "m")]) == 0
+    saved = load_model(tmp_path / "m")
+    assert saved.meta["templates"] and saved.template_rounds  # the raw prompts were read again: templates kept
     assert main(["assign", str(batch), "--model", str(tmp_path / "m"), "-o", str(tmp_path / "out.csv")]) == 0
     err = capsys.readouterr().err
     assert "drift:" in err and "3 new accounts" in err
