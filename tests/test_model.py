@@ -218,3 +218,14 @@ def test_accounts_left_alone_form_new_groups(model_dir: Path) -> None:
     assert full.loc["n3", "cluster_id"] == z3 and full.loc["n1", "cluster_id"] == full.loc["n2", "cluster_id"]
     alone = model.assign(batch, new_groups=False).assignments.set_index("account_id")
     assert (alone.loc[["n1", "n2", "n3"], "status"] == "singleton").all()
+
+
+def test_assign_does_not_depend_on_row_order(model_dir: Path) -> None:
+    model = load_model(model_dir)
+    batch = pd.concat([new_batch(), pd.DataFrame([("n1", "payment", "new-card"), ("n2", "payment", "new-card"),
+                                                  ("n1", "device", "new-tablet"), ("n2", "device", "new-tablet")],
+                                                 columns=["account_id", "kind", "value"])], ignore_index=True)
+    one = model.assign(batch).assignments.sort_values("account_id").reset_index(drop=True)
+    for seed in range(3):
+        other = model.assign(batch.sample(frac=1, random_state=seed)).assignments
+        pd.testing.assert_frame_equal(one, other.sort_values("account_id").reset_index(drop=True))
