@@ -17,6 +17,7 @@ from ._errors import (
     EngineError,
     IndicatorError,
     InputError,
+    ModelError,
     ParameterError,
     SybilGraphError,
 )
@@ -24,6 +25,8 @@ from . import metrics, synth
 from ._report import Note, Report
 from .ingest import from_wide, read_observations
 from .pipeline import cluster_accounts
+from . import runs
+from .model import build_model, load_model
 from .results import ClusterResult, read_table, write_table
 from .settings import DEFAULT_KIND_WEIGHTS, Settings
 
@@ -46,6 +49,10 @@ __all__ = [
     "ParameterError",
     "IndicatorError",
     "EngineError",
+    "ModelError",
+    "build_model",
+    "load_model",
+    "runs",
     "__version__",
     "metrics",
     "synth",

@@ -9,6 +9,7 @@ working::
     │   └── EmptyInputError              nothing left to cluster
     ├── ParameterError (ValueError)      a parameter outside its documented range
     ├── IndicatorError (ValueError)      a malformed indicators table
+    ├── ModelError (ValueError)          a saved model that is corrupt, tampered with or of another version
     └── EngineError (RuntimeError)       a dependency (igraph, leidenalg, pyarrow) failed
 """
 
@@ -21,6 +22,7 @@ __all__ = [
     "ParameterError",
     "IndicatorError",
     "EngineError",
+    "ModelError",
 ]
 
 
@@ -42,6 +44,10 @@ class ParameterError(SybilGraphError, ValueError):
 
 class IndicatorError(SybilGraphError, ValueError):
     """The indicators table for attribution is malformed."""
+
+
+class ModelError(SybilGraphError, ValueError):
+    """A saved model cannot be loaded: a file is missing, corrupt, tampered with, or of another format version."""
 
 
 class EngineError(SybilGraphError, RuntimeError):

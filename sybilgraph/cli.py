@@ -202,8 +202,22 @@ def _parser() -> argparse.ArgumentParser:
                     help="also write the per-cluster evidence table here (.csv, .csv.gz, .parquet, .pq)")
     cl.add_argument("--json", action="store_true",
                     help="print a machine-readable summary (JSON) on stdout: counts, outputs, notes, timings, settings")
+    _add_run_args(cl)
     _add_settings_args(cl)
     cl.set_defaults(func=_cluster)
+
+    asg = sub.add_parser("assign", help="place the accounts of new observations into a saved model's clusters")
+    asg.add_argument("observations", help="new observations: CSV, Parquet or JSON Lines")
+    asg.add_argument("--model", required=True, help="a model directory saved by 'cluster --save-model'")
+    asg.add_argument("-o", "--output", required=True,
+                     help="assignments of the batch's accounts: account_id, cluster_id, status, links, evidence")
+    asg.add_argument("--constraints", help="more analyst constraints, on top of the model's")
+    asg.add_argument("--allow-other-version", action="store_true",
+                     help="use a model saved by another sybilgraph version (same file format)")
+    for name, default in (("--account-col", "account_id"), ("--kind-col", "kind"), ("--value-col", "value"),
+                          ("--timestamp-col", "timestamp")):
+        asg.add_argument(name, default=default)
+    asg.set_defaults(func=_assign)
 
     sy = sub.add_parser("synth", help="write a synthetic scenario with ground truth")
     sy.add_argument("--scenario", default="distillation", choices=sorted(SCENARIOS),
@@ -282,7 +296,43 @@ def _add_settings_args(p: argparse.ArgumentParser) -> None:
     add_settings_options(p)
 
 
+def _add_run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--previous", help="the previous run's assignments file: clusters that keep most of their "
+                                      "accounts keep their ids (docs/daily-runs.md)")
+    p.add_argument("--lineage", help="with --previous: write what happened to each cluster here "
+                                     "(previous_id, cluster_id, shared, previous_size, size, event)")
+    p.add_argument("--constraints", help="analyst constraints file: account_a, account_b, relation (must/cannot)")
+    p.add_argument("--save-model", help="save a model here (a directory) for 'sybilgraph assign'")
+
+
 # --------------------------------------------------------------------------- checks before any work
+
+
+def _check_run_args(args: argparse.Namespace, inputs: Sequence[tuple[str, str | None]]) -> None:
+    """Read ``--previous`` now (it is small), so a bad file is refused before the clustering."""
+    from ._write import OUTPUT_SUFFIXES
+    from .runs import read_previous
+
+    if getattr(args, "constraints", None):
+        from .runs import read_constraints
+
+        _check_inputs([("constraints", args.constraints)])
+        args.constraints_frame = read_constraints(args.constraints)
+    if getattr(args, "save_model", None):
+        target = Path(args.save_model)
+        if target.exists() and not target.is_dir():
+            raise _UsageError(f"--save-model {args.save_model!r} is a file; a model is a directory. Give a directory name.")
+        existing = next(p for p in [target, *target.absolute().parents] if p.exists())
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise _UsageError(f"--save-model {args.save_model!r}: {str(existing)!r} is not a writable directory.")
+    if args.lineage and not args.previous:
+        raise _UsageError("--lineage needs --previous: lineage compares this run with the previous one.")
+    if args.previous:
+        if not args.previous.lower().endswith(OUTPUT_SUFFIXES):
+            raise _UsageError(f"--previous {args.previous!r}: give the assignments file a previous run wrote "
+                              f"(.csv, .csv.gz, .parquet or .pq).")
+        _check_inputs([("previous assignments", args.previous)])
+        args.previous_frame = read_previous(args.previous)
 
 
 @contextmanager
@@ -339,14 +389,18 @@ def _run_cluster(args: argparse.Namespace, settings: "Settings") -> "ClusterResu
     from .pipeline import cluster_accounts
 
     return cluster_accounts(args.observations, settings=settings, account_col=args.account_col, kind_col=args.kind_col,
-                            value_col=args.value_col, timestamp_col=args.timestamp_col)
+                            value_col=args.value_col, timestamp_col=args.timestamp_col,
+                            previous=getattr(args, "previous_frame", None),
+                            constraints=getattr(args, "constraints_frame", None))
 
 
 def _cluster(args: argparse.Namespace) -> int:
     with _before_work():
         settings = _settings(args)
         inputs = _check_inputs([("observations", args.observations)])
-        check_output_paths([("-o", args.output), ("--clusters", args.clusters), ("--evidence", args.evidence)], inputs)
+        check_output_paths([("-o", args.output), ("--clusters", args.clusters), ("--evidence", args.evidence),
+                            ("--lineage", args.lineage)], inputs)
+        _check_run_args(args, inputs)
     result = _run_cluster(args, settings)
     with staged_writes() as out:
         out.table(result.assignments, args.output)
@@ -354,6 +408,15 @@ def _cluster(args: argparse.Namespace) -> int:
             out.table(result.clusters, args.clusters)
         if args.evidence:
             out.table(result.evidence, args.evidence)
+        if args.lineage and result.lineage is not None:
+            out.table(result.lineage, args.lineage)
+        if args.save_model:
+            from .model import build_model, stage_model
+
+            model = build_model(result, constraints=getattr(args, "constraints_frame", None), observations=args.observations,
+                                account_col=args.account_col, kind_col=args.kind_col, value_col=args.value_col,
+                                timestamp_col=args.timestamp_col)
+            stage_model(model, args.save_model, out)
     if not getattr(args, "quiet", False):
         _say(result.summary(), lines=True)
     for note in result.report:
@@ -389,6 +452,26 @@ def _cluster_summary(result: "ClusterResult", source: str, outputs: dict[str, st
         "seconds": {k: round(float(v), 3) for k, v in result.timings.items()},
         "settings": result.settings.to_dict(),
     }
+def _assign(args: argparse.Namespace) -> int:
+    from .model import load_model
+    from .runs import read_constraints
+
+    with _before_work():
+        inputs = _check_inputs([("observations", args.observations), ("constraints", args.constraints)])
+        check_output_paths([("-o", args.output)], inputs)
+        model = load_model(args.model, allow_other_version=args.allow_other_version)
+        extra = read_constraints(args.constraints) if args.constraints else None
+    done = model.assign(args.observations, account_col=args.account_col, kind_col=args.kind_col,
+                        value_col=args.value_col, timestamp_col=args.timestamp_col, constraints=extra)
+    with staged_writes() as out:
+        out.table(done.assignments, args.output)
+    counts = done.assignments["status"].value_counts()
+    _say(f"{len(done.assignments):,} accounts: " + ", ".join(f"{int(n):,} {s}" for s, n in counts.items())
+         + f" in {done.seconds:.2f}s")
+    _say(f"drift: {done.drift}")
+    for note in done.report:
+        _say(f"note: {note}")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

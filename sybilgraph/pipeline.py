@@ -41,6 +41,8 @@ def cluster_accounts(
     value_col: str = "value",
     timestamp_col: str | None = "timestamp",
     progress: bool = False,
+    previous: Any = None,
+    constraints: Any = None,
     **overrides: Any,
 ) -> ClusterResult:
     """Group accounts into operator clusters by the values they share.
@@ -59,6 +61,15 @@ def cluster_accounts(
         stage ticks in place). Each stage also logs to the ``"sybilgraph"``
         logger (INFO: name, counts, seconds) whatever this says; configure
         :mod:`logging` to see those records instead.
+    previous : DataFrame or path, optional
+        The assignments of the previous run (``account_id, cluster_id`` and,
+        from the second run on, ``first_seen, run, next_id``). Clusters that
+        keep most of their accounts keep their ids; see
+        :func:`sybilgraph.runs.stabilise` and ``docs/daily-runs.md``.
+    constraints : DataFrame or path, optional
+        Analyst constraints ``account_a, account_b, relation`` (``must`` or
+        ``cannot``), honoured in the output; see
+        :func:`sybilgraph.runs.honour_constraints`.
     **overrides
         Any :class:`Settings` field (``seed=1``, ``resolution=0.5``, ...),
         applied on top of ``settings``.
@@ -111,6 +122,16 @@ def cluster_accounts(
             raise ParameterError(f"cluster_accounts got an unknown setting: {err}") from err
     report = Report()
     timings: dict[str, float] = {}
+    prev = None
+    if previous is not None:
+        from .runs import read_previous
+
+        prev = read_previous(previous)  # before the work: a bad file fails in well under a second
+    rules = None
+    if constraints is not None:
+        from .runs import read_constraints
+
+        rules = read_constraints(constraints)
     with _timed(timings, "read") as stage:
         obs = read_encoded(observations, account_col=account_col, kind_col=kind_col, value_col=value_col,
                            timestamp_col=timestamp_col, report=report)
@@ -139,6 +160,11 @@ def cluster_accounts(
     with _timed(timings, "membership") as stage:
         membership = earn_membership(graph, wobs, community, settings)
         stage.count(clusters=int(membership.cluster.max()) + 1 if len(membership.cluster) else 0)
+    if rules is not None:
+        from .runs import honour_membership
+
+        with _timed(timings, "constraints"):
+            membership = honour_membership(graph, wobs, membership, rules, report)
     with _timed(timings, "explain") as stage:
         evidence = evidence_table(graph, wobs, membership)
         clusters = cluster_table(graph, wobs, membership, evidence)
@@ -157,7 +183,13 @@ def cluster_accounts(
         )
     with _timed(timings, "normalise"):
         observations_table = norm.to_frame()
-    return ClusterResult(assignments, clusters, evidence, observations_table, norm.templates, report, settings, timings)
+    result = ClusterResult(assignments, clusters, evidence, observations_table, norm.templates, report, settings, timings)
+    if prev is not None:
+        from .runs import stabilise
+
+        with _timed(timings, "stable ids"):
+            result = stabilise(result, prev)
+    return result
 
 
 @contextmanager

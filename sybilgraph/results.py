@@ -46,6 +46,9 @@ class ClusterResult:
     """The settings that produced this result."""
     timings: dict[str, float] = field(default_factory=dict)
     """Wall-clock seconds spent in each stage."""
+    lineage: pd.DataFrame | None = None
+    """With ``previous=``: what happened to each cluster since the previous run
+    (see :func:`sybilgraph.runs.lineage_table`); None otherwise."""
     _cache: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
     """State rebuilt for explanations and exports (see :mod:`sybilgraph.why`), kept for the next call."""
 

@@ -987,8 +987,12 @@ def _string_array(texts: object) -> pa.Array:
 
 
 def _mine(raw_codes: np.ndarray, raw_uniques: pa.Array, acct_codes: np.ndarray | None, thr: float, cap: int,
-          seed: int) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """The miner behind :func:`mine_templates` and :func:`mine_templates_encoded` (see their Returns)."""
+          seed: int, rounds: list[tuple[_Model, int]] | None = None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """The miner behind :func:`mine_templates` and :func:`mine_templates_encoded` (see their Returns).
+
+    ``rounds``, when given, receives each learning round's templates and the
+    group number of its first template (a saved model assigns new prompts with them).
+    """
     # 1. normalise every distinct raw text, then deduplicate normalised texts
     #    (by a 128-bit hash; texts are numbered in hash order)
     n_raw = len(raw_uniques)
@@ -1077,6 +1081,8 @@ def _mine(raw_codes: np.ndarray, raw_uniques: pa.Array, acct_codes: np.ndarray |
             got[which], score[which] = _assign(f, d, len(which), model, thr, table)
         got = got[unassigned]
         hit = got >= 0
+        if rounds is not None:
+            rounds.append((model, n_labels if hit.any() else -1))
         if hit.any():
             label[unassigned[hit]] = got[hit] + n_labels
             n_labels += len(model.size)

@@ -12,6 +12,7 @@ def test_public_names_are_pinned() -> None:
         "cluster_accounts", "read_observations", "from_wide", "write_table", "read_table", "ClusterResult", "Settings",
         "DEFAULT_KIND_WEIGHTS", "Report", "Note", "SybilGraphError", "InputError", "EmptyInputError",
         "ParameterError", "IndicatorError", "EngineError", "__version__", "metrics", "synth",
+        "ModelError", "build_model", "load_model", "runs",
     ])
     for name in sg.__all__:
         assert hasattr(sg, name)
