@@ -333,11 +333,18 @@ def _template_texts(result: "ClusterResult") -> dict[str, str]:
     return dict(zip(t["template_id"].astype(str), t["representative"].astype(str)))
 
 
-_SLOT = re.compile(r"&lt;(\w{1,20})&gt;")
+def _slot_pattern() -> re.Pattern[str]:
+    from ..templates import PLACEHOLDERS
+
+    names = sorted(p.strip("<>") for p in PLACEHOLDERS)
+    return re.compile(r"&lt;(" + "|".join(re.escape(n) for n in names) + r")&gt;")
+
+
+_SLOT = _slot_pattern()
 
 
 def _template_html(text: str) -> str:
-    """A template's text, escaped, with its slots (``<num>``, ``<id>``, ...) marked."""
+    """A template's text, escaped, with its slots (``<num>``, ``<id>``, ... of ``templates.PLACEHOLDERS``) marked."""
     return _SLOT.sub(r'<span class="slot">&lt;\1&gt;</span>', esc(text))
 
 
@@ -572,7 +579,7 @@ def _graph(cid: int, members: Sequence[str], ev: pd.DataFrame, obs: pd.DataFrame
     vidx = vidx[keep]
     if not len(vidx):
         return ""
-    links = pd.DataFrame({"a": accs, "v": vidx}).drop_duplicates()
+    links = pd.DataFrame({"a": accs, "v": vidx}).drop_duplicates().sort_values(["a", "v"])  # row order must not matter
     degree = links.groupby("a").size()
     order = sorted(degree.index, key=lambda x: (-int(degree[x]), x))
     drawn = order[:max_accounts]
