@@ -39,6 +39,7 @@ import pandas as pd
 
 from .._errors import ParameterError
 from . import svg
+from .subgraph import cluster_subgraph, template_texts
 from .svg import clean, esc
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,7 +65,7 @@ dl.summary{display:grid;grid-template-columns:max-content auto;gap:2px 14px}dl.s
 .tpl{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-word}
 section.cluster{border-top:2px solid #eee;margin-top:18px}
 figure{margin:8px 0}figcaption{font-size:12px;color:#555}
-.evcell{min-width:360px;max-width:640px;overflow-wrap:anywhere}
+.evcell{min-width:220px;max-width:520px;overflow-wrap:anywhere}
 #clusters{width:100%}
 """
 
@@ -281,7 +282,7 @@ def render_report(
 
     groups = result.groups()
     detailed = groups.head(top)
-    template_text = _template_texts(result)
+    template_text = template_texts(result)
     org_of: dict[int, tuple[str | None, float | None, str]] = {}
     if attribution is not None:
         for r in attribution.clusters.itertuples(index=False):
@@ -324,13 +325,6 @@ def _version() -> str:
     from .. import __version__
 
     return __version__
-
-
-def _template_texts(result: "ClusterResult") -> dict[str, str]:
-    t = result.templates
-    if t is None or not len(t):
-        return {}
-    return dict(zip(t["template_id"].astype(str), t["representative"].astype(str)))
 
 
 def _slot_pattern() -> re.Pattern[str]:
@@ -526,7 +520,7 @@ def _cluster_sections(result: "ClusterResult", detailed: pd.DataFrame, template_
             else:
                 parts.append('<p class="attribution muted">Not attributed to any organisation.</p>')
         parts.append(_evidence_table(ev, template_text, max_evidence))
-        parts.append(_graph(cid, members, ev, obs, template_text, graph_accounts, graph_values))
+        parts.append(_graph(cid, members, ev, obs, template_text, graph_accounts, graph_values, result))
         shown = members[:max_members]
         more = len(members) - len(shown)
         parts.append(f'<h4>Members</h4><p class="members">{"".join(f"<code>{esc(m)}</code>" for m in shown)}</p>')
@@ -535,12 +529,6 @@ def _cluster_sections(result: "ClusterResult", detailed: pd.DataFrame, template_
         parts.append("</section>")
         out.append("".join(parts))
     return out
-
-
-def _value_label(kind: str, value: str, template_text: dict[str, str]) -> str:
-    if kind == "prompt_template" and value in template_text:
-        return template_text[value]
-    return value
 
 
 def _evidence_table(ev: pd.DataFrame, template_text: dict[str, str], cap: int) -> str:
@@ -565,31 +553,16 @@ def _evidence_table(ev: pd.DataFrame, template_text: dict[str, str], cap: int) -
 
 
 def _graph(cid: int, members: Sequence[str], ev: pd.DataFrame, obs: pd.DataFrame, template_text: dict[str, str],
-           max_accounts: int, max_values: int) -> str:
+           max_accounts: int, max_values: int, result: "ClusterResult") -> str:
     if not len(ev) or not len(members):
         return ""
-    chosen = ev.head(max_values)
-    keys = list(zip(chosen["kind"].astype(str), chosen["value"].astype(str)))
-    index = {k: i for i, k in enumerate(keys)}
-    sub = obs[obs["account_id"].isin(members)]
-    pair = list(zip(sub["kind"].astype(str), sub["value"].astype(str)))
-    vidx = np.array([index.get(p, -1) for p in pair], dtype=np.int64)
-    keep = vidx >= 0
-    accs = sub["account_id"].astype(str).to_numpy()[keep]
-    vidx = vidx[keep]
-    if not len(vidx):
+    g = cluster_subgraph(result, cid, max_accounts=max_accounts, max_values=max_values, members=members,
+                         observations=obs, templates=template_text)
+    if not len(g.edges):
         return ""
-    links = pd.DataFrame({"a": accs, "v": vidx}).drop_duplicates().sort_values(["a", "v"])  # row order must not matter
-    degree = links.groupby("a").size()
-    order = sorted(degree.index, key=lambda x: (-int(degree[x]), x))
-    drawn = order[:max_accounts]
-    aidx = {acc: i for i, acc in enumerate(drawn)}
-    links = links[links["a"].isin(aidx)]
-    edges = np.column_stack([links["a"].map(aidx).to_numpy(dtype=np.int64), links["v"].to_numpy(dtype=np.int64)])
-    values = [(k, v, _value_label(k, v, template_text)) for k, v in keys]
-    caption = (f"Cluster {cid}: {len(drawn):,} of {len(members):,} accounts (grey) and {len(keys):,} of {len(ev):,} "
-               f"shared values (coloured by kind); {len(edges):,} links. Hover a node for its id or value.")
-    return "<h4>Account–value graph</h4>" + svg.cluster_graph(drawn, values, edges, seed=cid, caption=caption)
+    caption = (f"Cluster {cid}: {len(g.accounts):,} of {g.n_members:,} accounts (grey) and {len(g.values):,} of "
+               f"{g.n_values:,} shared values (coloured by kind); {len(g.edges):,} links. Hover a node for its id or value.")
+    return "<h4>Account–value graph</h4>" + svg.cluster_graph(g.accounts, g.values, g.edges, seed=cid, caption=caption)
 
 
 def _notes(result: "ClusterResult", attribution: "Attribution | None") -> str:
