@@ -82,7 +82,7 @@ def plot_cluster(result: "ClusterResult", cluster_id: int, ax: Any = None, *, ma
     if len(pairs):
         from matplotlib.collections import LineCollection
 
-        ax.add_collection(LineCollection(np.stack([pos[pairs[:, 0]], pos[pairs[:, 1]]], axis=1), colors="#bbbbbb",
+        ax.add_collection(LineCollection(list(np.stack([pos[pairs[:, 0]], pos[pairs[:, 1]]], axis=1)), colors="#bbbbbb",
                                          linewidths=0.5, zorder=1))
     ax.scatter(pos[:n_a, 0], pos[:n_a, 1], s=12, c=ACCOUNT_COLOUR, zorder=2, label="account")
     kinds = [k for k, _, _ in g.values]

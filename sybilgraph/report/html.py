@@ -285,6 +285,7 @@ def render_report(
     template_text = template_texts(result)
     org_of: dict[int, tuple[str | None, float | None, str]] = {}
     if attribution is not None:
+        r: Any
         for r in attribution.clusters.itertuples(index=False):
             org = None if pd.isna(r.organisation) else clean(r.organisation)
             org_of[int(r.cluster_id)] = (org, _num(r.confidence), clean(r.evidence if isinstance(r.evidence, str) else ""))
@@ -501,6 +502,7 @@ def _cluster_sections(result: "ClusterResult", detailed: pd.DataFrame, template_
     obs = result.observations
     obs = obs[obs["account_id"].isin(a.loc[a["cluster_id"].isin(ids), "account_id"])]
     out = []
+    row: Any
     for row in detailed.itertuples(index=False):
         cid = int(row.cluster_id)
         members = members_of.get(cid, [])
@@ -535,6 +537,7 @@ def _evidence_table(ev: pd.DataFrame, template_text: dict[str, str], cap: int) -
     if not len(ev):
         return '<p class="muted">No shared value holds this cluster (it was joined by its links alone).</p>'
     rows = []
+    r: Any
     for r in ev.head(cap).itertuples(index=False):
         kind, value = str(r.kind), str(r.value)
         if kind == "prompt_template" and value in template_text:
