@@ -53,7 +53,7 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;
 h1{font-size:22px;margin:18px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:3px}
 h3{font-size:15px;margin:18px 0 6px}
 table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#f4f4f4}#clusters th{cursor:pointer;user-select:none;white-space:nowrap}
+th{background:#f4f4f4}#clusters th{cursor:pointer;user-select:none}
 #clusters th[aria-sort=ascending]::after{content:" \\25B2"}#clusters th[aria-sort=descending]::after{content:" \\25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .sus{color:#b00;font-weight:bold}.muted{color:#666}.small{font-size:12px}
@@ -65,7 +65,7 @@ dl.summary{display:grid;grid-template-columns:max-content auto;gap:2px 14px}dl.s
 .tpl{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-word}
 section.cluster{border-top:2px solid #eee;margin-top:18px}
 figure{margin:8px 0}figcaption{font-size:12px;color:#555}
-.evcell{min-width:220px;max-width:520px;overflow-wrap:anywhere}
+.evcell{min-width:200px;max-width:480px;overflow-wrap:anywhere}
 #clusters{width:100%}
 """
 
