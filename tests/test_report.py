@@ -138,6 +138,13 @@ def test_report_is_deterministic_and_row_order_free() -> None:
     assert render_report(sg.cluster_accounts(obs, seed=0), top=4) == a
 
 
+def test_no_cluster_of_two_still_a_page() -> None:
+    obs = pd.DataFrame({"account_id": ["a", "b"], "kind": ["ip", "ip"], "value": ["192.0.2.1", "192.0.2.2"]})
+    page = render_report(sg.cluster_accounts(obs, seed=0))
+    text = "".join(_parse(page).text)
+    assert "0 of 0 clusters of two or more accounts are shown" in text and "<section" not in page
+
+
 def test_no_timestamps_no_timeline(small_obs) -> None:
     page = render_report(sg.cluster_accounts(small_obs, seed=0))
     assert 'id="no-timeline"' in page and "Account creation" not in page

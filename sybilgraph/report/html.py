@@ -295,7 +295,7 @@ def render_report(
                        f"resolution {esc(f'{result.settings.resolution:g}')}, seed {esc(result.settings.seed)}</p>"]
     body.append(_summary(result, groups, attribution))
     body.append(_plots(result, groups))
-    body.append(_table_section(groups, detailed, org_of, attribution is not None))
+    body.append(_table_section(groups))
     body.append(f'<h2 id="details">The {len(detailed):,} most suspicious clusters</h2>')
     omitted = len(groups) - len(detailed)
     body.append(f'<p id="omitted">{len(detailed):,} of {len(groups):,} clusters of two or more accounts are shown '
@@ -475,7 +475,7 @@ def _table_data(groups: pd.DataFrame, org_of: dict[int, tuple[str | None, float 
     return rows, columns
 
 
-def _table_section(groups: pd.DataFrame, detailed: pd.DataFrame, org_of: dict[int, Any], with_org: bool) -> str:
+def _table_section(groups: pd.DataFrame) -> str:
     return (
         '<h2 id="table">Clusters</h2>'
         f'<p class="small muted">{len(groups):,} clusters of two or more accounts. Click a column header to sort '
