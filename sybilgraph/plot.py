@@ -26,7 +26,7 @@ def _pyplot() -> Any:
         import matplotlib.pyplot as plt
     except ImportError as err:
         raise ImportError("sybilgraph.plot needs matplotlib: pip install 'sybilgraph[plot]' "
-                          "(or pip install 'matplotlib>=3.7').") from err
+                          "(or pip install 'matplotlib>=3.9').") from err
     return plt
 
 
