@@ -496,8 +496,9 @@ def _cluster_sections(result: "ClusterResult", detailed: pd.DataFrame, template_
         return []
     ids = [int(c) for c in detailed["cluster_id"]]
     a = result.assignments
-    members_of = {cid: sorted(g.astype(str).tolist())
-                  for cid, g in a.loc[a["cluster_id"].isin(ids), "account_id"].groupby(a["cluster_id"])}
+    chosen = a.loc[a["cluster_id"].isin(ids), "account_id"]
+    members_of: dict[int, list[str]] = {int(cid): sorted(str(x) for x in g.tolist())
+                                        for cid, g in chosen.groupby(a["cluster_id"])}
     ev_all = result.evidence[result.evidence["cluster_id"].isin(ids)]
     obs = result.observations
     obs = obs[obs["account_id"].isin(a.loc[a["cluster_id"].isin(ids), "account_id"])]

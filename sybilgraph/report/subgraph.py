@@ -39,7 +39,7 @@ def template_texts(result: "ClusterResult") -> dict[str, str]:
     t = result.templates
     if t is None or not len(t):
         return {}
-    return dict(zip(t["template_id"].astype(str), t["representative"].astype(str)))
+    return {str(k): str(v) for k, v in zip(t["template_id"].tolist(), t["representative"].tolist())}
 
 
 def cluster_subgraph(result: "ClusterResult", cluster_id: int, *, max_accounts: int = 120, max_values: int = 40,
