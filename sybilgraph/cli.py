@@ -1,4 +1,4 @@
-"""Command line: ``sybilgraph demo | cluster | synth | evaluate | attribute | explain``.
+"""Command line: ``sybilgraph demo | cluster | assign | synth | evaluate | attribute | explain | report``.
 
 Every argument, input path and output path is checked before any work
 starts, and ``attribute`` reads and checks its indicators (and exchanges)
@@ -258,6 +258,15 @@ def _parser() -> argparse.ArgumentParser:
                     help="optional file with account_id, exchanges: each organisation's traffic and share of it")
     _add_settings_args(at)
     at.set_defaults(func=_attribute)
+
+    rp = sub.add_parser("report", help="cluster (and attribute) observations, then write a self-contained HTML report")
+    rp.add_argument("observations", help=_OBSERVATIONS_HELP)
+    rp.add_argument("-o", "--output", required=True, help="the report file (.html or .htm)")
+    rp.add_argument("--indicators", help="organisation, kind, value[, confidence, source]: attribute the clusters too")
+    rp.add_argument("--exchanges", help="account_id, exchanges (with --indicators): traffic shares per organisation")
+    rp.add_argument("--top", type=int, default=20, help="clusters that get a section of their own; default 20")
+    _add_settings_args(rp)
+    rp.set_defaults(func=_report)
     for command in sub.choices.values():  # -v/-q after the subcommand too: `sybilgraph cluster ... -q`
         _add_verbosity(command, argparse.SUPPRESS)
     return p
@@ -601,6 +610,37 @@ def _attribute(args: argparse.Namespace) -> int:
     if args.exchanges:
         _read_exchanges(args.exchanges, pd.Index([], dtype=object), [])
     return attribute_cli(args, _run_cluster(args, settings))
+
+
+def _report(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .attribute import _read_exchanges, attribute, read_indicators
+    from .report import REPORT_SUFFIXES, render_report
+
+    with _before_work():
+        settings = _settings(args)
+        if args.top < 0:
+            raise _UsageError(f"--top must be an int >= 0; got {args.top}.")
+        if args.exchanges and not args.indicators:
+            raise _UsageError("--exchanges needs --indicators (exchanges are reported per organisation).")
+        if not args.output.lower().endswith(REPORT_SUFFIXES):
+            raise _UsageError(f"-o {args.output!r}: the report must end in .html or .htm.")
+        inputs = _check_inputs([("observations", args.observations), ("indicators", args.indicators),
+                                ("exchanges", args.exchanges)])
+        check_output_paths([("-o", args.output)], inputs, suffixes=False)
+        if args.indicators:
+            read_indicators(args.indicators)
+        if args.exchanges:
+            _read_exchanges(args.exchanges, pd.Index([], dtype=object), [])
+    result = _run_cluster(args, settings)
+    attribution = attribute(result, args.indicators, exchanges=args.exchanges) if args.indicators else None
+    text = render_report(result, attribution=attribution, top=args.top)
+    with staged_writes() as out:
+        out.text(text, args.output)
+    _say(result.summary(top=5), lines=True)
+    _say(f"wrote the report to {args.output} ({len(text.encode('utf-8')):,} bytes)")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

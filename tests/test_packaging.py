@@ -45,11 +45,14 @@ def _imported_distributions() -> set[str]:
 
 
 def test_runtime_dependencies_are_exactly_the_imports() -> None:
-    declared = {_requirement(r)[0] for r in _project()["dependencies"]}
-    # Optional extras (networkx for graph exports) are imported lazily, inside the functions that need them.
-    optional = {_requirement(r)[0] for r in _project()["optional-dependencies"]["export"]}
+    project = _project()
+    declared = {_requirement(r)[0] for r in project["dependencies"]}
+    # Optional extras are imported lazily, inside the functions that need them, with a message naming
+    # the extra (sybilgraph.export: networkx; sybilgraph.plot: matplotlib).
+    optional = {_requirement(r)[0] for extra in ("export", "plot") for r in project["optional-dependencies"][extra]}
     # import name = distribution name for every dependency (python-igraph ships as "igraph")
     assert declared == _imported_distributions() - optional
+    assert optional <= _imported_distributions()
     assert not optional & _top_level_imports()
 
 
