@@ -86,7 +86,9 @@ import pyarrow.compute as pc
 from ._arrays import factorize_text, text_array, unique_sorted
 from ._errors import IndicatorError, InputError, ParameterError
 from ._validation import check_number
-from .normalise import DERIVED_FROM, canonical_email, canonical_ip
+from .kinds import ALWAYS_INDICATOR, ParsedIndicator
+from .kinds import kind as kind_of
+from .kinds import family as kind_family
 from .results import ClusterResult
 from .weights import rarity
 
@@ -107,7 +109,7 @@ INDICATOR_COLUMNS = ("organisation", "kind", "value")
 
 #: Kinds accepted whatever the observations hold: ``ip`` (address or CIDR
 #: range), ``email`` (address or domain) and ``account`` (a known account id).
-SPECIAL_KINDS = ("ip", "email", "account")
+SPECIAL_KINDS = (*ALWAYS_INDICATOR, "account")
 
 IndicatorSource = Union[pd.DataFrame, str, "os.PathLike[str]"]
 
@@ -486,7 +488,7 @@ def read_indicators(
             if note:
                 adjusted.append(f"{line(int(r))}: {note}")
             mode[r], key[r] = m, kk
-            family[r] = "account" if k == "account" else DERIVED_FROM.get(k, k)
+            family[r] = "account" if k == "account" else kind_family(k)
     if bad_rows:
         shown = "; ".join(f"{line(r)}: {p}" for r, p in bad_rows[:5])
         more = f" (and {len(bad_rows) - 5} more)" if len(bad_rows) > 5 else ""
@@ -600,47 +602,12 @@ def _text(column: pd.Series) -> pd.Series:
     return pd.Series(out, dtype=object).str.strip()
 
 
-def _parse(kind: str, value: str) -> tuple[str, Any, str | None, str | None]:
-    """Return (mode, key, problem, note) for one indicator value."""
-    if kind == "account":
+def _parse(name: str, value: str) -> ParsedIndicator:
+    """Return (mode, key, problem, note) for one indicator value, read as its kind says."""
+    if name == "account":
         return "account", value, None, None
-    if kind in ("ip", "ip_prefix"):
-        if "/" in value:
-            try:
-                net = ipaddress.ip_network(value, strict=True)
-                note = None
-            except ValueError:
-                try:
-                    net = ipaddress.ip_network(value, strict=False)
-                except ValueError:
-                    return "cidr", None, (f"{value!r} is not an IP address or CIDR range "
-                                          "(write e.g. 203.0.113.7, 203.0.113.0/24 or 2001:db8::/32)"), None
-                note = f"{value!r} has host bits set and was read as {net}"
-            if isinstance(net, ipaddress.IPv6Network) and net.network_address.ipv4_mapped is not None and net.prefixlen >= 96:
-                mapped = ipaddress.ip_network(f"{net.network_address.ipv4_mapped}/{net.prefixlen - 96}")
-                note = f"{value!r} is an IPv4-mapped range and was read as {mapped}"
-                net = mapped
-            return "cidr", net, None, note
-        if kind == "ip_prefix":
-            return "cidr", None, f"{value!r} is not a network (write e.g. 203.0.113.0/24)", None
-        canonical = canonical_ip(value)
-        if canonical is None:
-            return "exact", None, (f"{value!r} is not an IP address or CIDR range "
-                                   "(write e.g. 203.0.113.7, 203.0.113.0/24 or 2001:db8::/32)"), None
-        return "exact", canonical, None, None
-    if kind in ("email", "email_domain"):
-        text = value.strip().casefold()
-        if kind == "email" and "@" in text.lstrip("@"):
-            address = canonical_email(text)
-            if address is None:
-                return "address", None, (f"{value!r} is not an e-mail address or domain "
-                                         "(write e.g. ann@example.org or example.org)"), None
-            return "address", address, None, None
-        domain = text.lstrip("@").rstrip(".")
-        if not domain or "." not in domain or "@" in domain or any(c.isspace() for c in domain) or domain.startswith("."):
-            return "domain", None, f"{value!r} is not an e-mail domain (write e.g. example.org or @example.org)", None
-        return "domain", {"googlemail.com": "gmail.com"}.get(domain, domain), None, None
-    return "exact", value, None, None
+    parse = kind_of(name).parse_indicator
+    return parse(value) if parse is not None else ("exact", value, None, None)
 
 
 # --------------------------------------------------------------------------- matching
@@ -676,7 +643,7 @@ def _match(ind: pd.DataFrame, obs: pd.DataFrame, acc_index: pd.Index) -> pd.Data
     sel = mode == "exact"
     for k in pd.unique(kinds[sel]):  # a loop over kinds
         s = sel & (kinds == k)
-        want("ip" if k in ("ip", "ip_prefix") else str(k), ids[s], keys[s])
+        want(kind_of(str(k)).matched_in, ids[s], keys[s])
     sel = mode == "address"
     want("email", ids[sel], keys[sel])
 

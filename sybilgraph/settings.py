@@ -14,32 +14,14 @@ from typing import Any, Literal, Mapping
 
 from ._errors import ParameterError
 from ._validation import check_choice, check_int, check_number
+from .kinds import DEFAULT_WEIGHTS
 
 __all__ = ["Settings", "DEFAULT_KIND_WEIGHTS"]
 
 #: How telling one shared value of each kind is, before rarity is applied.
-#: 1.0 means "sharing it is, by itself, evidence of common control".
-DEFAULT_KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
-    {
-        # A payment instrument costs money and passes KYC: sharing one is the
-        # strongest everyday evidence of common control.
-        "payment": 1.0,
-        # The same canonical mailbox behind two accounts is one person.
-        "email": 1.0,
-        "phone": 1.0,
-        # A device fingerprint is strong when rare, but stock images collide;
-        # rarity weighting handles the collisions.
-        "device": 0.8,
-        # A full IP address: households and small offices share them honestly,
-        # proxies and carrier NAT share them with strangers.
-        "ip": 0.6,
-        # A prompt template repeated by a handful of accounts is a script.
-        "prompt_template": 0.6,
-        # Derived kinds are coarser than their source and count less.
-        "ip_prefix": 0.3,
-        "email_domain": 0.3,
-    }
-)
+#: 1.0 means "sharing it is, by itself, evidence of common control". Each
+#: kind's weight, and why, is in its :class:`~sybilgraph.kinds.Kind`.
+DEFAULT_KIND_WEIGHTS: Mapping[str, float] = DEFAULT_WEIGHTS
 
 #: Weight of a kind not listed in ``kind_weights``.
 DEFAULT_OTHER_WEIGHT = 0.5

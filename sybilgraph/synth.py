@@ -49,6 +49,7 @@ import pyarrow.compute as pc
 
 from sybilgraph._arrays import text_array
 from sybilgraph._errors import ParameterError
+from sybilgraph.kinds import SYNTHETIC
 
 __all__ = [
     "KINDS",
@@ -65,8 +66,8 @@ __all__ = [
 ]
 
 #: Observation kinds emitted by :func:`generate`, in a fixed order.
-KINDS: tuple[str, ...] = ("ip", "email", "payment", "device", "prompt")
-_IP, _EMAIL, _PAYMENT, _DEVICE, _PROMPT = range(5)
+KINDS: tuple[str, ...] = SYNTHETIC
+_IP, _EMAIL, _PAYMENT, _DEVICE, _PROMPT = (KINDS.index(k) for k in ("ip", "email", "payment", "device", "prompt"))
 
 _DAY = 86_400
 
