@@ -14,8 +14,8 @@ and whether :mod:`sybilgraph.synth` generates it. The stages read
 * :mod:`~sybilgraph.attribute` parses indicators with it.
 
 Adding a kind (a phone number, a payment BIN, a user agent) means adding one
-:class:`Kind` to :data:`KINDS` in this module, and nothing else. A kind that is not registered is *opaque*: its values are
-matched exactly as given, it weighs ``Settings.other_weight``, derives
+:class:`Kind` to :data:`KINDS` in this module, and nothing else. A kind
+that is not registered is *opaque*: its values are matched exactly as given, it weighs ``Settings.other_weight``, derives
 nothing and can stand alone.
 """
 
