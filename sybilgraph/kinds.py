@@ -14,20 +14,22 @@ and whether :mod:`sybilgraph.synth` generates it. The stages read
 * :mod:`~sybilgraph.attribute` parses indicators with it.
 
 Adding a kind (a phone number, a payment BIN, a user agent) means adding one
-:class:`Kind` to :data:`KINDS` in this module, and nothing else. A kind
-that is not registered is *opaque*: its values are matched exactly as given, it weighs ``Settings.other_weight``, derives
+:class:`Kind` to :data:`KINDS` in this module, and nothing else; ``asn`` below
+was added that way. A kind that is not registered is *opaque*: its values are
+matched exactly as given, it weighs ``Settings.other_weight``, derives
 nothing and can stand alone.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Optional
 
 __all__ = ["Kind", "Derived", "KINDS", "kind", "family", "stands_alone", "DERIVED_FROM", "NETWORK_KINDS",
-           "canonical_ip", "ip_prefix", "canonical_email", "email_domain", "kinds_showing"]
+           "canonical_ip", "ip_prefix", "canonical_email", "canonical_asn", "email_domain", "kinds_showing"]
 
 #: An indicator value read: ``(mode, key, problem, note)``. ``mode`` is how it is matched
 #: (``exact``, ``cidr``, ``address``, ``domain``), ``key`` what is matched, ``problem`` why it is
@@ -179,6 +181,26 @@ def email_domain(canonical: str) -> str:
     return canonical.rpartition("@")[2]
 
 
+_ASN = re.compile(r"(?:as|asn)?\s*([0-9]{1,10})", re.IGNORECASE)
+
+
+def canonical_asn(text: str) -> str | None:
+    """Return an autonomous system number as ``AS<number>``, or None when it is not one.
+
+    ``AS13335``, ``as13335``, ``ASN 13335`` and ``13335`` are one ASN; numbers
+    above 2**32 - 1 are not ASNs.
+
+    Examples
+    --------
+    >>> canonical_asn("as13335"), canonical_asn(" ASN 13335 "), canonical_asn("13335"), canonical_asn("AS-x")
+    ('AS13335', 'AS13335', 'AS13335', None)
+    """
+    match = _ASN.fullmatch(text.strip())
+    if match is None or int(match.group(1)) > 2**32 - 1:
+        return None
+    return f"AS{int(match.group(1))}"
+
+
 # --------------------------------------------------------------------------- indicators
 
 _NOT_AN_IP = "{!r} is not an IP address or CIDR range (write e.g. 203.0.113.7, 203.0.113.0/24 or 2001:db8::/32)"
@@ -239,6 +261,14 @@ def _email_indicator(value: str) -> ParsedIndicator:
     return _domain_indicator(value)
 
 
+def _asn_indicator(value: str) -> ParsedIndicator:
+    """An ASN in any spelling :func:`canonical_asn` reads."""
+    canonical = canonical_asn(value)
+    if canonical is None:
+        return "exact", None, f"{value!r} is not an autonomous system number (write e.g. AS13335)", None
+    return "exact", canonical, None, None
+
+
 # --------------------------------------------------------------------------- the registry
 
 #: Every registered kind, by name. The order is the order :mod:`sybilgraph.synth` emits its kinds in.
@@ -264,6 +294,10 @@ KINDS: Mapping[str, Kind] = MappingProxyType({k.name: k for k in (
          weight=0.3, derived_from="ip", network=True, parse_indicator=_ip_prefix_indicator, indicator_matches="ip"),
     Kind("email_domain", "The domain of an e-mail address: coarser than its source, it counts less.",
          weight=0.3, derived_from="email", parse_indicator=_domain_indicator),
+    Kind("asn", "The autonomous system an address belongs to (an ISP, a cloud, a proxy network): millions "
+         "share one, so it counts only through rarity, is a coarser view of the IP address and never binds "
+         "alone.", weight=0.2, canonical=canonical_asn, invalid="invalid autonomous system numbers skipped",
+         derived_from="ip", network=True, parse_indicator=_asn_indicator),
 )})
 
 
