@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,11 @@ from .results import ClusterResult
 from .settings import Settings
 from .weights import weight_encoded
 
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
+    from .settings import SettingsOverrides
+
 __all__ = ["cluster_accounts"]
 
 
@@ -38,7 +43,7 @@ def cluster_accounts(
     kind_col: str = "kind",
     value_col: str = "value",
     timestamp_col: str | None = "timestamp",
-    **overrides: Any,
+    **overrides: Unpack[SettingsOverrides],
 ) -> ClusterResult:
     """Group accounts into operator clusters by the values they share.
 
@@ -53,7 +58,9 @@ def cluster_accounts(
         Column names in ``observations``.
     **overrides
         Any :class:`Settings` field (``seed=1``, ``resolution=0.5``, ...),
-        applied on top of ``settings``.
+        applied on top of ``settings``; typed by
+        :class:`~sybilgraph.settings.SettingsOverrides`, so a misspelt name is a
+        type error (and a :class:`ParameterError` at run time).
 
     Returns
     -------

@@ -10,13 +10,16 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping, TypedDict
 
 from ._errors import ParameterError
 from ._validation import check_choice, check_int, check_number
 from .kinds import DEFAULT_WEIGHTS
 
-__all__ = ["Settings", "DEFAULT_KIND_WEIGHTS"]
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
+__all__ = ["Settings", "SettingsOverrides", "DEFAULT_KIND_WEIGHTS"]
 
 #: How telling one shared value of each kind is, before rarity is applied.
 #: 1.0 means "sharing it is, by itself, evidence of common control". Each
@@ -174,7 +177,7 @@ class Settings:
         """Return the weight of one shared value of ``kind`` before rarity."""
         return float(self.kind_weights.get(kind, self.other_weight))
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Unpack[SettingsOverrides]) -> "Settings":
         """Return a copy with ``changes`` applied (and checked)."""
         return dataclasses.replace(self, **changes)
 
@@ -201,3 +204,28 @@ class Settings:
     def from_json(cls, text: str) -> "Settings":
         """Inverse of :meth:`to_json`."""
         return cls.from_dict(json.loads(text))
+
+
+class SettingsOverrides(TypedDict, total=False):
+    """The fields of :class:`Settings` as keyword arguments, for type checkers and editors.
+
+    ``cluster_accounts(obs, resolutoin=0.5)`` is a type error, not only a run-time
+    one. Each key is a :class:`Settings` field of the same type (a test keeps the two
+    equal); the meaning and range of each is in :class:`Settings`.
+    """
+
+    resolution: float
+    objective: Objective
+    modularity_floor: float
+    min_links: int
+    link_share: float
+    strong_link: float
+    exclusive_link: int
+    min_density: float
+    kind_weights: Mapping[str, float]
+    other_weight: float
+    derive_ip_prefix: bool
+    derive_email_domain: bool
+    seed: int
+    n_iterations: int
+    tolerance: float
