@@ -57,7 +57,7 @@ def test_bad_settings_are_reported_together() -> None:
     with pytest.raises(sg.ParameterError, match=r"'resolution' parameter of Settings must be a float > 0\. Got -1 instead.*'objective'"):
         sg.Settings(resolution=-1, objective="louvain")  # type: ignore[arg-type]
     with pytest.raises(sg.ParameterError, match="unknown setting"):
-        sg.cluster_accounts(pd.DataFrame({"account_id": ["a"], "kind": ["ip"], "value": ["1.1.1.1"]}), resolutoin=2)
+        sg.cluster_accounts(pd.DataFrame({"account_id": ["a"], "kind": ["ip"], "value": ["1.1.1.1"]}), resolutoin=2)  # type: ignore[call-arg]
 
 
 def test_settings_round_trip() -> None:
