@@ -9,7 +9,7 @@ Three steps, repeated until nothing changes:
    communities are *proposals*: modularity's resolution limit lets their
    size follow the size of the component.
 2. **Earned membership of accounts.** A value ``v`` of account ``a``
-   *links* ``a`` to its cluster ``C`` when its exclusivity
+   *links* ``a`` to its cluster ``C`` when its *link share*
 
    .. math:: q(a, v, C) = \\frac{|C \\cap A_v| - 1}{|A_v| - 1}
 

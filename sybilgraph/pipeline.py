@@ -142,7 +142,7 @@ def cluster_accounts(
                 "periphery_of": periphery,
             }
         )
-    with _timed(timings, "normalise"):
+    with _timed(timings, "to_frame"):  # the normalised codes as the observations table of the result
         observations_table = norm.to_frame()
     return ClusterResult(assignments, clusters, evidence, observations_table, norm.templates, report, settings, timings)
 

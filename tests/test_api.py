@@ -37,4 +37,4 @@ def test_result_repr_and_summary(small_obs) -> None:
     assert repr(r).startswith("<ClusterResult: 14 accounts")
     assert "clusters of 2+ accounts" in r.summary()
     assert r.settings == sg.Settings(seed=0)
-    assert set(r.timings) >= {"read", "normalise", "weight", "graph", "leiden", "membership", "explain"}
+    assert set(r.timings) >= {"read", "normalise", "weight", "graph", "leiden", "membership", "explain", "to_frame"}
