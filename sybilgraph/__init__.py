@@ -24,6 +24,7 @@ from . import metrics, synth
 from ._report import Note, Report
 from .ingest import from_wide, read_observations
 from .pipeline import cluster_accounts
+from .attribution import Attribution, attribute
 from .results import ClusterResult, read_table, write_table
 from .settings import DEFAULT_KIND_WEIGHTS, Settings
 
@@ -31,6 +32,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "cluster_accounts",
+    "attribute",
+    "Attribution",
     "read_observations",
     "from_wide",
     "write_table",
