@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._arrays import factorize_text
+from .._arrays import concatenated_ranges, factorize_text
 from ..kinds import kind as kind_of
 
 __all__: list[str] = []
@@ -102,12 +102,7 @@ def _match(ind: pd.DataFrame, obs: pd.DataFrame, acc_index: pd.Index) -> pd.Data
         code = np.asarray(pc.take(pos, take).to_numpy(zero_copy_only=False), dtype=np.int64)
         accounts = np.asarray(pc.take(acc_col, take).to_numpy(zero_copy_only=False), dtype=object)  # type: ignore[arg-type]
         # every (hit row, wanted pair with the same value) — a value may belong to several indicators
-        order = np.argsort(codes, kind="stable")
-        sorted_codes = codes[order]
-        start = np.searchsorted(sorted_codes, code, side="left")
-        count = np.searchsorted(sorted_codes, code, side="right") - start
-        rep = np.repeat(np.arange(len(rows)), count)
-        pair = order[np.repeat(start, count) + (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count))]
+        rep, pair = _equal_pairs(code, codes)
         out_ind.append(w_ind[pair])
         out_acc.append(accounts[rep])
         out_val.append(np.asarray(uniques, dtype=object)[code[rep]])
@@ -133,13 +128,17 @@ def _match(ind: pd.DataFrame, obs: pd.DataFrame, acc_index: pd.Index) -> pd.Data
 def _lookup(values: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)`` with ``values[i] == wanted[j]`` (hash join)."""
     codes, _ = factorize_text(np.concatenate([np.asarray(wanted, dtype=object), np.asarray(values, dtype=object)]))
-    w_codes, v_codes = codes[: len(wanted)], codes[len(wanted):]
+    return _equal_pairs(codes[len(wanted):], codes[: len(wanted)])
+
+
+def _equal_pairs(v_codes: np.ndarray, w_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(i, j)`` with ``v_codes[i] == w_codes[j]``, by ``i`` then ``j`` (a sort join over integer codes)."""
     order = np.argsort(w_codes, kind="stable")
     sorted_w = w_codes[order]
     start = np.searchsorted(sorted_w, v_codes, side="left")
     count = np.searchsorted(sorted_w, v_codes, side="right") - start
-    i = np.repeat(np.arange(len(values)), count)
-    j = order[np.repeat(start, count) + (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count))]
+    i = np.repeat(np.arange(len(v_codes)), count)
+    j = order[concatenated_ranges(start, count)]
     return i.astype(np.int64), j.astype(np.int64)
 
 
@@ -167,7 +166,7 @@ def _match_ranges(nets: np.ndarray, ind_ids: np.ndarray, distinct: np.ndarray) -
         counts = b - a
         if counts.sum():
             which = np.repeat(np.arange(len(v4n)), counts)
-            pos = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(a, counts)
+            pos = concatenated_ranges(a, counts)
             out_ind.append(ind_ids[is_v4_net][which])
             out_val.append(v4_text[order[pos]])
     if (~is_v4_net).any() and is_v6.any():
