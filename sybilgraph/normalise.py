@@ -44,7 +44,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._report import Report
-from .ingest import THREADS, WHITESPACE, Encoded, combine_codes, compact_codes, first_of_repeats, sort_codes
+from ._text import THREADS, WHITESPACE, combine_codes, compact_codes, first_of_repeats, sort_codes
+from .ingest import Encoded
 from .kinds import (DERIVED_FROM, DOMAIN_ALIASES, DOTLESS_DOMAINS, NETWORK_KINDS, PLUS_TAG_DOMAINS, canonical_email, canonical_ip,
                     email_domain, family, ip_prefix, kind, stands_alone)
 from .settings import Settings

@@ -69,7 +69,7 @@ from scipy.sparse.csgraph import connected_components
 
 from sybilgraph._arrays import factorize_text, unique_sorted
 from sybilgraph._errors import InputError, ParameterError
-from sybilgraph.ingest import THREADS
+from sybilgraph._text import THREADS
 
 __all__ = [
     "Templates",
