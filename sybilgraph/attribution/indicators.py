@@ -82,6 +82,42 @@ def read_indicators(
     frame, where = _load(indicators)
     if len(frame) == 0:
         raise IndicatorError(f"{where}holds no indicator; expected rows of organisation, kind, value[, confidence, source].")
+    frame, cols = _with_columns(frame, where)
+    n = len(frame)
+    line = _line_namer(indicators)
+    org = _text(frame["organisation"])
+    kind = _text(frame["kind"]).str.lower()
+    value = _text(frame["value"])
+    for name, col in (("organisation", org), ("kind", kind), ("value", value)):
+        empty = np.flatnonzero((col == "").to_numpy())
+        if len(empty):
+            raise IndicatorError(f"{where}has an empty {name} in {_rows(empty, line)}; every indicator needs an "
+                                 f"organisation, a kind and a value — fill them in or delete those rows.")
+    if allowed_kinds is not None:
+        _check_kinds(kind, allowed_kinds, where, line)
+    conf = _confidences(frame, cols, where, line)
+    source = _text(frame["source"]) if "source" in cols else pd.Series([""] * n, dtype=object)
+
+    kinds = kind.to_numpy(dtype=object)
+    values = value.to_numpy(dtype=object)
+    mode, key, family = _parse_values(kinds, values, where, line, notes)
+    out = pd.DataFrame({
+        "row": np.arange(n),
+        "organisation": org.to_numpy(dtype=object),
+        "kind": kinds,
+        "value": values,
+        "confidence": conf.to_numpy(dtype=np.float64),
+        "source": source.to_numpy(dtype=object),
+        "mode": mode,
+        "key": key,
+        "family": family,
+    })
+    _check_unique(out, where, line)
+    return out
+
+
+def _with_columns(frame: pd.DataFrame, where: str) -> tuple[pd.DataFrame, list[str]]:
+    """The frame with text column names, and those names; an error naming the likely column when one is missing."""
     cols = [str(c) for c in frame.columns]
     frame = frame.set_axis(cols, axis=1)
     missing = [c for c in INDICATOR_COLUMNS if c not in cols]
@@ -97,51 +133,50 @@ def read_indicators(
         hint = "; " + ", ".join(hints) if hints else ""
         raise IndicatorError(f"{where}lacks column(s) {missing}; it needs organisation, kind, value "
                              f"(optionally confidence, source). Got columns {cols}{hint}.")
-    n = len(frame)
-    line = _line_namer(indicators)
-    org = _text(frame["organisation"])
-    kind = _text(frame["kind"]).str.lower()
-    value = _text(frame["value"])
-    for name, col in (("organisation", org), ("kind", kind), ("value", value)):
-        empty = np.flatnonzero((col == "").to_numpy())
-        if len(empty):
-            raise IndicatorError(f"{where}has an empty {name} in {_rows(empty, line)}; every indicator needs an "
-                                 f"organisation, a kind and a value — fill them in or delete those rows.")
-    if allowed_kinds is not None:
-        ok = set(allowed_kinds)
-        bad = np.flatnonzero(~kind.isin(ok).to_numpy())
-        if len(bad):
-            first = kind.iloc[bad[0]]
-            guess = difflib.get_close_matches(first, sorted(ok), n=1, cutoff=0.5)
-            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
-            unknown = sorted(set(kind.iloc[bad]))
-            raise IndicatorError(f"{where}has unknown kind(s) {unknown} in {_rows(bad, line)}{hint}; allowed kinds are the "
-                                 f"kinds of the observations plus ip, email and account: {sorted(ok)}.")
-    if "confidence" in cols:
-        raw = frame["confidence"]
-        text = _text(raw)
-        conf = pd.to_numeric(raw.where(text != "", np.nan), errors="coerce").astype("float64")
-        not_number = np.flatnonzero((conf.isna() & (text != "")).to_numpy())
-        if len(not_number):
-            raise IndicatorError(f"{where}has a confidence that is not a number in {_rows(not_number, line)} "
-                                 f"(got {text.iloc[not_number[0]]!r}); write a number between 0 and 1, or leave it empty for 1.")
-        out_of_range = np.flatnonzero(((conf < 0) | (conf > 1)).to_numpy())
-        if len(out_of_range):
-            raise IndicatorError(f"{where}has a confidence outside [0, 1] in {_rows(out_of_range, line)} "
-                                 f"(got {conf.iloc[out_of_range[0]]:g}); write a probability between 0 and 1 "
-                                 f"(e.g. 0.8 for 80%).")
-        conf = conf.fillna(1.0)
-    else:
-        conf = pd.Series(np.ones(n))
-    source = _text(frame["source"]) if "source" in cols else pd.Series([""] * n, dtype=object)
+    return frame, cols
 
+
+def _check_kinds(kind: pd.Series, allowed_kinds: Sequence[str], where: str, line) -> None:  # type: ignore[no-untyped-def]
+    """An error naming the rows whose kind is not allowed, with the closest allowed kind."""
+    ok = set(allowed_kinds)
+    bad = np.flatnonzero(~kind.isin(ok).to_numpy())
+    if len(bad):
+        first = kind.iloc[bad[0]]
+        guess = difflib.get_close_matches(first, sorted(ok), n=1, cutoff=0.5)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        unknown = sorted(set(kind.iloc[bad]))
+        raise IndicatorError(f"{where}has unknown kind(s) {unknown} in {_rows(bad, line)}{hint}; allowed kinds are the "
+                             f"kinds of the observations plus ip, email and account: {sorted(ok)}.")
+
+
+def _confidences(frame: pd.DataFrame, cols: list[str], where: str, line) -> pd.Series:  # type: ignore[no-untyped-def]
+    """Each row's confidence (1 where not given); an error naming rows that are not a probability."""
+    if "confidence" not in cols:
+        return pd.Series(np.ones(len(frame)))
+    raw = frame["confidence"]
+    text = _text(raw)
+    conf = pd.to_numeric(raw.where(text != "", np.nan), errors="coerce").astype("float64")
+    not_number = np.flatnonzero((conf.isna() & (text != "")).to_numpy())
+    if len(not_number):
+        raise IndicatorError(f"{where}has a confidence that is not a number in {_rows(not_number, line)} "
+                             f"(got {text.iloc[not_number[0]]!r}); write a number between 0 and 1, or leave it empty for 1.")
+    out_of_range = np.flatnonzero(((conf < 0) | (conf > 1)).to_numpy())
+    if len(out_of_range):
+        raise IndicatorError(f"{where}has a confidence outside [0, 1] in {_rows(out_of_range, line)} "
+                             f"(got {conf.iloc[out_of_range[0]]:g}); write a probability between 0 and 1 "
+                             f"(e.g. 0.8 for 80%).")
+    return conf.fillna(1.0)
+
+
+def _parse_values(kinds: np.ndarray, values: np.ndarray, where: str, line,  # type: ignore[no-untyped-def]
+                  notes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each value read as its kind says: (mode, key, family); an error listing the malformed ones."""
+    n = len(kinds)
     mode = np.empty(n, dtype=object)
     key = np.empty(n, dtype=object)
     family = np.empty(n, dtype=object)
     bad_rows: list[tuple[int, str]] = []
     adjusted: list[str] = []
-    kinds = kind.to_numpy(dtype=object)
-    values = value.to_numpy(dtype=object)
     for k in pd.unique(kinds):  # a loop over kinds; values of one kind are parsed together
         rows_k = np.flatnonzero(kinds == k)
         parsed = [_parse(k, values[r]) for r in rows_k]
@@ -158,17 +193,11 @@ def read_indicators(
         raise IndicatorError(f"{where}has {len(bad_rows)} malformed value(s): {shown}{more}.")
     if adjusted:
         notes.append("indicators adjusted: " + "; ".join(adjusted[:5]) + (f" (and {len(adjusted) - 5} more)" if len(adjusted) > 5 else ""))
-    out = pd.DataFrame({
-        "row": np.arange(n),
-        "organisation": org.to_numpy(dtype=object),
-        "kind": kinds,
-        "value": values,
-        "confidence": conf.to_numpy(dtype=np.float64),
-        "source": source.to_numpy(dtype=object),
-        "mode": mode,
-        "key": key,
-        "family": family,
-    })
+    return mode, key, family
+
+
+def _check_unique(out: pd.DataFrame, where: str, line) -> None:  # type: ignore[no-untyped-def]
+    """An error naming the rows that list one indicator twice (after normalisation)."""
     dup_key = out["organisation"] + "\x1f" + out["mode"] + "\x1f" + out["key"].map(str)
     dup = np.flatnonzero(dup_key.duplicated(keep=False).to_numpy())
     if len(dup):
@@ -176,7 +205,6 @@ def read_indicators(
         raise IndicatorError(f"{where}lists the same indicator more than once in {_rows(dup, line)} "
                              f"(e.g. {first['organisation']!r}, {first['kind']!r}, {first['value']!r}, after normalisation); "
                              "keep one row per organisation and value (merge their sources).")
-    return out
 
 
 def _load(indicators: IndicatorSource) -> tuple[pd.DataFrame, str]:
