@@ -29,6 +29,8 @@ def _arrow(column: pd.Series) -> pa.ChunkedArray:
     return arr
 
 
+# Longer than 80 lines: its three local helpers (want, mask_of, distinct_values) share the kind masks and the
+# lookups they fill; split into a class when a fourth matching mode (e.g. ASN ranges) arrives.
 def _match(ind: pd.DataFrame, obs: pd.DataFrame, acc_index: pd.Index) -> pd.DataFrame:
     """Return the matches: one row per (indicator, account, observed value).
 
