@@ -1287,16 +1287,93 @@ def _split_sizes(rng: np.random.Generator, target: int, draw: Callable[[int], np
     return sizes[sizes > 0]
 
 
-# Longer than 80 lines (about 400): one seeded generator whose sections (banner comments) share the
-# population's arrays and draw from one random stream in a fixed order; splitting it must keep every draw
-# in place (benchmarks/hash_outputs.py shows it). Left whole in issue 12 for lack of time.
-def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> SynthData:
-    p = params
-    rng = np.random.default_rng(seed)
-    rows = _Rows()
-    end_time = p.start_time + int(p.period_days * _DAY)
+# The sections below draw from one random stream in a fixed order: each takes the layout drawn before it
+# (_Operators, _Benign, _Networks, _Indicators) and must keep every draw in place (benchmarks/hash_outputs.py
+# shows the synthetic scenarios unchanged).
+@dataclass(frozen=True)
+class _Operators:
+    """Operators, their teams and each fake account's team and organisation."""
 
-    # ---- operators and teams -------------------------------------------------
+    op_names: list[str]
+    op_exch_arr: np.ndarray
+    n_ops: int
+    team_org: np.ndarray
+    team_size: np.ndarray
+    team_label_l: list[str]
+    n_teams: int
+    n_fake: int
+    f_team: np.ndarray
+    f_org: np.ndarray
+
+@dataclass(frozen=True)
+class _Benign:
+    """The benign crowd's layout: households, companies, students, individuals (internal indices)."""
+
+    n_benign: int
+    n_total: int
+    b0: int
+    n_hh: int
+    n_hh_acc: int
+    hh_acc: np.ndarray
+    hh_of: np.ndarray
+    n_co: int
+    n_co_acc: int
+    co_acc: np.ndarray
+    co_of: np.ndarray
+    co_index: np.ndarray
+    n_students: int
+    st_acc: np.ndarray
+    n_uni: int
+    uni_of: np.ndarray
+    in_acc: np.ndarray
+    isolated: np.ndarray
+    crowd: np.ndarray
+
+@dataclass(frozen=True)
+class _Networks:
+    """Address spaces and shared pools: residential, data-centre, office, carrier-NAT, university IPs and devices."""
+
+    n_cards_t: np.ndarray
+    n_dev_t: np.ndarray
+    n_res_t: np.ndarray
+    n_tpl_t: np.ndarray
+    n_dc_pool_t: np.ndarray
+    dc_ips: np.ndarray
+    team_res_ips: np.ndarray
+    n_hydra: int
+    hydra_ip_str: pa.Array
+    hydra_w: np.ndarray
+    n_cgnat: int
+    cgnat_str: pa.Array
+    ipv6_home_hh: np.ndarray
+    hh_v4_ips: np.ndarray
+    has_home: np.ndarray
+    ipv6_home_own: np.ndarray
+    own_home_v4: np.ndarray
+    own_v4_ips: np.ndarray
+    office_nets: np.ndarray
+    n_egress: np.ndarray
+    office_ips: np.ndarray
+    office_off: np.ndarray
+    uni_ips: np.ndarray
+    stock_devices: pa.Array
+    stock_w: np.ndarray
+
+@dataclass(frozen=True)
+class _Indicators:
+    """The organisations' identities and the indicators an investigator holds about them."""
+
+    org_domains: list[str]
+    co_domains: list[str]
+    org_cards: pa.Array
+    indicator_rows: list[tuple[str, str, str]]
+    ind_card: np.ndarray
+    ind_ip: np.ndarray
+    ind_mail: np.ndarray
+
+
+def _operators(p: SynthParams, rng: np.random.Generator, scale: float) -> _Operators:
+    """Draw the operators (named ones and small ones), their teams and team sizes."""
     op_names: list[str] = [op.name for op in p.operators]
     op_exch: list[float] = [float(op.exchanges) for op in p.operators]
     op_teams: list[int] = [op.teams for op in p.operators]
@@ -1340,7 +1417,13 @@ def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> Sy
     f_team = np.repeat(np.arange(n_teams), team_size)
     f_org = team_org[f_team] if n_teams else np.zeros(0, dtype=np.int64)
 
-    # ---- benign layout ---------------------------------------------------------
+    return _Operators(op_names=op_names, op_exch_arr=op_exch_arr, n_ops=n_ops, team_org=team_org, team_size=team_size,
+                      team_label_l=team_label_l, n_teams=n_teams, n_fake=n_fake, f_team=f_team,
+                      f_org=f_org)
+
+
+def _benign_layout(p: SynthParams, rng: np.random.Generator, scale: float, n_fake: int) -> _Benign:
+    """Lay out the benign crowd after the ``n_fake`` fake accounts."""
     n_benign = _scaled(p.benign_accounts, scale)
     hh_sizes = _split_sizes(rng, _scaled(p.household_share * p.benign_accounts, scale),
                             lambda k: _range_draw(rng, p.household_size, k), p.household_size[0])
@@ -1378,13 +1461,16 @@ def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> Sy
     isolated = rng.random(n_ind) < p.loner_share
     crowd = in_acc[~isolated]  # individuals who may share popular values
 
-    # ---- account ids (shuffled) ------------------------------------------------
-    width = max(7, len(str(max(n_total - 1, 0))))
-    perm = rng.permutation(n_total).astype(np.int64)  # internal index -> account number
-    id_by_number = _join("a", pc.utf8_lpad(_int_str(np.arange(n_total)), width, "0"))
-    account_ids = id_by_number.take(pa.array(perm))  # indexed by internal index
+    return _Benign(n_benign=n_benign, n_total=n_total, b0=b0, n_hh=n_hh, n_hh_acc=n_hh_acc, hh_acc=hh_acc, hh_of=hh_of,
+                   n_co=n_co, n_co_acc=n_co_acc, co_acc=co_acc, co_of=co_of, co_index=co_index,
+                   n_students=n_students, st_acc=st_acc, n_uni=n_uni, uni_of=uni_of, in_acc=in_acc,
+                   isolated=isolated, crowd=crowd)
 
-    # ---- address spaces --------------------------------------------------------
+
+def _networks(p: SynthParams, rng: np.random.Generator, scale: float, ops: _Operators, benign: _Benign) -> _Networks:
+    """Draw the address spaces and shared pools every account's values come from."""
+    n_ops, team_size, n_teams = ops.n_ops, ops.team_size, ops.n_teams
+    n_benign, n_hh, n_hh_acc, n_co, n_uni = benign.n_benign, benign.n_hh, benign.n_hh_acc, benign.n_co, benign.n_uni
     n_cards_t = np.maximum(1, np.rint(team_size / p.accounts_per_card)).astype(np.int64)
     n_dev_t = _range_draw(rng, p.devices_per_team, n_teams)
     n_dc_t = _range_draw(rng, p.dc_networks_per_team, n_teams)
@@ -1433,13 +1519,27 @@ def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> Sy
     hydra_ip_str = _ipv4(hydra_ips)
     cgnat_str = _ipv4(cgnat_ips)
 
-    # ---- organisations' indicator identities ------------------------------------
+    return _Networks(n_cards_t=n_cards_t, n_dev_t=n_dev_t, n_res_t=n_res_t, n_tpl_t=n_tpl_t, n_dc_pool_t=n_dc_pool_t,
+                     dc_ips=dc_ips, team_res_ips=team_res_ips, n_hydra=n_hydra,
+                     hydra_ip_str=hydra_ip_str, hydra_w=hydra_w, n_cgnat=n_cgnat,
+                     cgnat_str=cgnat_str, ipv6_home_hh=ipv6_home_hh, hh_v4_ips=hh_v4_ips,
+                     has_home=has_home, ipv6_home_own=ipv6_home_own, own_home_v4=own_home_v4,
+                     own_v4_ips=own_v4_ips, office_nets=office_nets, n_egress=n_egress,
+                     office_ips=office_ips, office_off=office_off, uni_ips=uni_ips,
+                     stock_devices=stock_devices, stock_w=stock_w)
+
+
+def _indicators(p: SynthParams, rng: np.random.Generator, ops: _Operators, benign: _Benign, nets: _Networks,
+                account_ids: pa.Array) -> _Indicators:
+    """Draw the organisations' domains and cards, and the indicators an investigator holds."""
+    op_names, n_ops, n_fake, f_org = ops.op_names, ops.n_ops, ops.n_fake, ops.f_org
+    n_co = benign.n_co
+    office_nets = nets.office_nets
     taken: set[str] = set()
     org_domains = _make_domains(rng, n_ops, taken, "operator")
     co_domains = _make_domains(rng, n_co, taken, "company")
     org_cards = _random_hex(rng, n_ops, 16)
 
-    # =========================== fake accounts =================================
     f_acc = np.arange(n_fake)
     org_members = [np.flatnonzero(f_org == o) for o in range(n_ops)]
     indicator_rows: list[tuple[str, str, str]] = []
@@ -1471,6 +1571,25 @@ def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> Sy
     ind_ip = np.concatenate(ind_ip_acc) if ind_ip_acc else empty
     ind_mail = np.concatenate(ind_mail_acc) if ind_mail_acc else empty
 
+    return _Indicators(org_domains=org_domains, co_domains=co_domains, org_cards=org_cards, indicator_rows=indicator_rows,
+                       ind_card=ind_card, ind_ip=ind_ip, ind_mail=ind_mail)
+
+
+# A little over 80 lines: ten of them unpack the layout; the rows are one run of draws in order.
+def _fake_rows(p: SynthParams, rng: np.random.Generator, rows: _Rows, ops: _Operators, benign: _Benign,
+               nets: _Networks, ind: _Indicators) -> list[np.ndarray]:
+    """Add the fake accounts' payment, device, IP, e-mail and prompt rows; return the accounts still to get webmail."""
+    n_fake, f_team, f_org = ops.n_fake, ops.f_team, ops.f_org
+    n_co = benign.n_co
+    (n_cards_t, n_dev_t, n_res_t, n_tpl_t, n_dc_pool_t, dc_ips, team_res_ips, n_hydra, hydra_ip_str, hydra_w,
+     n_cgnat, cgnat_str, office_ips, office_off, stock_devices, stock_w) = (
+        nets.n_cards_t, nets.n_dev_t, nets.n_res_t, nets.n_tpl_t, nets.n_dc_pool_t, nets.dc_ips, nets.team_res_ips,
+        nets.n_hydra, nets.hydra_ip_str, nets.hydra_w, nets.n_cgnat, nets.cgnat_str, nets.office_ips, nets.office_off,
+        nets.stock_devices, nets.stock_w)
+    (org_domains, org_cards, ind_card, ind_ip, ind_mail) = (
+        ind.org_domains, ind.org_cards, ind.ind_card, ind.ind_ip, ind.ind_mail)
+    f_acc = np.arange(n_fake)
+    empty = np.zeros(0, dtype=np.int64)
     # payment
     r = rng.random(n_fake)
     card_kind = np.where(r < p.p_team_card, 1, np.where(r < p.p_team_card + p.p_unique_card, 2, 0))
@@ -1538,7 +1657,25 @@ def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> Sy
         texts = _Templates(templates).fill(rng, tid)
         rows.add(pr_acc, _PROMPT, _paraphrase(rng, texts, p.p_paraphrase))
 
-    # =========================== benign accounts ================================
+    return webmail_acc
+
+
+# A little over 80 lines: ten of them unpack the layout; the rows are one run of draws in order.
+def _benign_rows(p: SynthParams, rng: np.random.Generator, rows: _Rows, benign: _Benign, nets: _Networks,
+                 ind: _Indicators, webmail_acc: list[np.ndarray]) -> None:
+    """Add the benign accounts' rows, and the webmail addresses of everyone in ``webmail_acc``."""
+    sel: np.ndarray  # accounts selected for the rows being added (a mask first, then indices)
+    (n_benign, n_total, b0, n_hh, n_hh_acc, hh_acc, hh_of, n_co, n_co_acc, co_acc, co_of, co_index, n_students,
+     st_acc, uni_of, in_acc, isolated, crowd) = (
+        benign.n_benign, benign.n_total, benign.b0, benign.n_hh, benign.n_hh_acc, benign.hh_acc, benign.hh_of,
+        benign.n_co, benign.n_co_acc, benign.co_acc, benign.co_of, benign.co_index, benign.n_students, benign.st_acc,
+        benign.uni_of, benign.in_acc, benign.isolated, benign.crowd)
+    (n_hydra, hydra_ip_str, hydra_w, n_cgnat, cgnat_str, ipv6_home_hh, hh_v4_ips, has_home, ipv6_home_own,
+     own_home_v4, own_v4_ips, n_egress, office_ips, office_off, uni_ips, stock_devices, stock_w) = (
+        nets.n_hydra, nets.hydra_ip_str, nets.hydra_w, nets.n_cgnat, nets.cgnat_str, nets.ipv6_home_hh,
+        nets.hh_v4_ips, nets.has_home, nets.ipv6_home_own, nets.own_home_v4, nets.own_v4_ips, nets.n_egress,
+        nets.office_ips, nets.office_off, nets.uni_ips, nets.stock_devices, nets.stock_w)
+    co_domains = ind.co_domains
     # IPs: household home, own home, office, university, carrier NAT, VPN
     hh_home = pa.chunked_array([_ipv4(hh_v4_ips), _ipv6_home(rng, int(ipv6_home_hh.sum()))]).combine_chunks()
     hh_home_idx = np.empty(n_hh, dtype=np.int64)
@@ -1615,7 +1752,14 @@ def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> Sy
         rows.add(sel, _PROMPT, _Templates(list(_BENIGN_TEMPLATES)).fill(
             rng, rng.integers(0, len(_BENIGN_TEMPLATES), len(sel))))
 
-    # ---- time --------------------------------------------------------------------
+
+
+def _activity(p: SynthParams, rng: np.random.Generator, ops: _Operators, benign: _Benign,
+              end_time: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw each account's creation time, active span and number of exchanges."""
+    (op_exch_arr, n_ops, team_size, n_fake, f_team, f_org) = (
+        ops.op_exch_arr, ops.n_ops, ops.team_size, ops.n_fake, ops.f_team, ops.f_org)
+    n_benign, n_total, b0 = benign.n_benign, benign.n_total, benign.b0
     creation = np.empty(n_total, dtype=np.int64)
     span = np.empty(n_total, dtype=np.float64)
     if n_fake:
@@ -1628,7 +1772,6 @@ def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> Sy
     creation[b0:] = (p.start_time - history + rng.random(n_benign) * (history + p.period_days * _DAY)).astype(np.int64)
     span[b0:] = np.maximum(end_time - creation[b0:], 1)
 
-    # ---- exchanges -------------------------------------------------------------
     exch = np.empty(n_total, dtype=np.int64)
     if n_fake:
         w = rng.lognormal(0.0, p.exchange_sigma, n_fake)
@@ -1637,21 +1780,17 @@ def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> Sy
     exch[b0:] = np.maximum(1, np.rint(rng.lognormal(np.log(p.benign_exchanges_median),
                                                     p.benign_exchange_sigma, n_benign)))
 
-    # ---- assemble observations -------------------------------------------------
-    acc = np.concatenate(rows.acc)
-    kind_codes = np.concatenate(rows.kind)
-    ts = creation[acc] + (rng.random(len(acc)) * span[acc]).astype(np.int64)
-    order = np.lexsort((ts, perm[acc]))
-    acc = acc[order]
-    values = pa.chunked_array(rows.values, type=pa.large_string()).take(pa.array(order))
-    observations = pd.DataFrame({
-        "account_id": text_array(account_ids.take(pa.array(acc)).cast(pa.large_string())),
-        "kind": text_array(_arr(list(KINDS)).take(pa.array(kind_codes[order])).cast(pa.large_string())),
-        "value": text_array(values),
-        "timestamp": ts[order],
-    })
+    return creation, span, exch
 
-    # ---- truth ---------------------------------------------------------------
+
+def _truth_tables(ops: _Operators, benign: _Benign, ind: _Indicators, account_ids: pa.Array, id_by_number: pa.Array,
+                  perm: np.ndarray, exch: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return the truth (entity, role, organisation, team per account), the exchanges and the indicators tables."""
+    (op_names, team_org, team_label_l, n_fake, f_team, f_org) = (
+        ops.op_names, ops.team_org, ops.team_label_l, ops.n_fake, ops.f_team, ops.f_org)
+    (n_benign, n_total, hh_of, co_of, st_acc, in_acc) = (
+        benign.n_benign, benign.n_total, benign.hh_of, benign.co_of, benign.st_acc, benign.in_acc)
+    indicator_rows = ind.indicator_rows
     by_number = np.argsort(perm)  # account number -> internal index
     org_arr = _arr(op_names)
     team_lab = _arr(team_label_l)
@@ -1681,6 +1820,44 @@ def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> Sy
         "exchanges": exch[by_number],
     })
     indicators = pd.DataFrame(indicator_rows, columns=["organisation", "kind", "value"]).astype("str")
+
+    return truth, exchanges, indicators
+
+
+def _generate(params: SynthParams, scale: float, seed: int, scenario: str) -> SynthData:
+    p = params
+    rng = np.random.default_rng(seed)
+    rows = _Rows()
+    end_time = p.start_time + int(p.period_days * _DAY)
+
+    ops = _operators(p, rng, scale)
+    benign = _benign_layout(p, rng, scale, ops.n_fake)
+    n_total = benign.n_total
+    width = max(7, len(str(max(n_total - 1, 0))))
+    perm = rng.permutation(n_total).astype(np.int64)  # internal index -> account number
+    id_by_number = _join("a", pc.utf8_lpad(_int_str(np.arange(n_total)), width, "0"))
+    account_ids = id_by_number.take(pa.array(perm))  # indexed by internal index
+
+    nets = _networks(p, rng, scale, ops, benign)
+    ind = _indicators(p, rng, ops, benign, nets, account_ids)
+    webmail_acc = _fake_rows(p, rng, rows, ops, benign, nets, ind)
+    _benign_rows(p, rng, rows, benign, nets, ind, webmail_acc)
+    creation, span, exch = _activity(p, rng, ops, benign, end_time)
+    # ---- assemble observations -------------------------------------------------
+    acc = np.concatenate(rows.acc)
+    kind_codes = np.concatenate(rows.kind)
+    ts = creation[acc] + (rng.random(len(acc)) * span[acc]).astype(np.int64)
+    order = np.lexsort((ts, perm[acc]))
+    acc = acc[order]
+    values = pa.chunked_array(rows.values, type=pa.large_string()).take(pa.array(order))
+    observations = pd.DataFrame({
+        "account_id": text_array(account_ids.take(pa.array(acc)).cast(pa.large_string())),
+        "kind": text_array(_arr(list(KINDS)).take(pa.array(kind_codes[order])).cast(pa.large_string())),
+        "value": text_array(values),
+        "timestamp": ts[order],
+    })
+
+    truth, exchanges, indicators = _truth_tables(ops, benign, ind, account_ids, id_by_number, perm, exch)
 
     params_dict = _jsonable(dataclasses.asdict(p))
     params_dict.update(scenario=scenario, scale=float(scale), seed=int(seed))
