@@ -27,6 +27,7 @@ from .ingest import from_wide, read_observations
 from .pipeline import cluster_accounts
 from . import runs
 from .model import build_model, load_model
+from .attribution import Attribution, attribute
 from .results import ClusterResult, read_table, write_table
 from .settings import DEFAULT_KIND_WEIGHTS, Settings
 
@@ -34,6 +35,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "cluster_accounts",
+    "attribute",
+    "Attribution",
     "read_observations",
     "from_wide",
     "write_table",

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["factorize_text", "text_array", "unique_sorted"]
+__all__ = ["factorize_text", "text_array", "unique_sorted", "concatenated_ranges"]
 
 
 def factorize_text(values: object, *, na_sentinel: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -127,3 +127,20 @@ def unique_sorted(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(out[1:], out[:-1], out=keep[1:])
     return out[keep]
+
+
+def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Return ``starts[0] + arange(counts[0])``, ``starts[1] + arange(counts[1])``, ... as one int64 array.
+
+    The positions of several runs of a sorted array (a CSR row, the matches of a
+    value between two ``searchsorted`` bounds), without a Python loop.
+
+    Examples
+    --------
+    >>> concatenated_ranges(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist()
+    [5, 6, 9, 10, 11]
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    run_start = np.cumsum(counts) - counts  # where each run begins in the output
+    return np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(starts - run_start, counts)

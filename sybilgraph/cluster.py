@@ -9,7 +9,7 @@ Three steps, repeated until nothing changes:
    communities are *proposals*: modularity's resolution limit lets their
    size follow the size of the component.
 2. **Earned membership of accounts.** A value ``v`` of account ``a``
-   *links* ``a`` to its cluster ``C`` when its exclusivity
+   *links* ``a`` to its cluster ``C`` when its *link share*
 
    .. math:: q(a, v, C) = \\frac{|C \\cap A_v| - 1}{|A_v| - 1}
 
@@ -58,7 +58,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ._arrays import unique_sorted
+from ._arrays import concatenated_ranges, unique_sorted
 from ._errors import EngineError
 from .graph import BipartiteGraph
 from .normalise import DERIVED_FROM, family, stands_alone
@@ -287,8 +287,7 @@ class _Edges:
         total = int(lens.sum())
         if total == len(self.src):
             return np.arange(total)
-        offsets = np.repeat(starts - (np.cumsum(lens) - lens), lens)
-        return np.arange(total) + offsets
+        return concatenated_ranges(starts, lens)
 
 
 def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settings,

@@ -21,6 +21,7 @@ import pandas as pd
 from ._arrays import unique_sorted
 from .cluster import Membership
 from .graph import BipartiteGraph
+from .kinds import kinds_showing
 from .weights import WeightedObservations
 
 __all__ = ["evidence_table", "cluster_table", "suspicion", "SUSPICIOUS_SCORE", "HALLMARKS"]
@@ -61,7 +62,8 @@ def evidence_table(graph: BipartiteGraph, wobs: WeightedObservations, membership
 
 
 #: The hallmarks of an operator that the suspicion score looks for, by kind of shared value.
-HALLMARKS = {"templated": ("prompt_template",), "tooling": ("device",), "payment": ("payment",)}
+#: Which kinds show which hallmark is said by each kind's :attr:`~sybilgraph.kinds.Kind.hallmark`.
+HALLMARKS = {name: kinds_showing(name) for name in ("templated", "tooling", "payment")}
 
 #: A value is *shared tooling* when more members carry it than a large household would.
 MIN_SHARED_BY = 6

@@ -18,7 +18,9 @@ must not. Per kind:
     ``prompt_template`` (see :mod:`sybilgraph.templates`), so prompts that
     fill the slots of one template meet although their text never repeats.
 anything else (``payment``, ``device``, ...)
-    Opaque: matched exactly as given (surrounding white space removed).
+    As its :class:`~sybilgraph.kinds.Kind` in :data:`sybilgraph.kinds.KINDS`
+    says; a kind not registered there is opaque: matched exactly as given
+    (surrounding white space removed).
 
 Normalisation works on the distinct values of a kind, so its cost grows with
 the number of distinct values, not of rows. Rows are integer codes into
@@ -42,60 +44,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._report import Report
-from .ingest import THREADS, WHITESPACE, Encoded, combine_codes, compact_codes, first_of_repeats, sort_codes
+from ._text import THREADS, WHITESPACE, combine_codes, compact_codes, first_of_repeats, sort_codes
+from .ingest import Encoded
+from .kinds import (DERIVED_FROM, DOMAIN_ALIASES, DOTLESS_DOMAINS, NETWORK_KINDS, PLUS_TAG_DOMAINS, canonical_email, canonical_ip,
+                    email_domain, family, ip_prefix, kind, stands_alone)
 from .settings import Settings
 
 __all__ = ["normalise_observations", "Normalised", "canonical_ip", "canonical_email", "ip_prefix", "DERIVED_FROM", "family",
            "NETWORK_KINDS", "stands_alone"]
 
-#: Kinds derived here from another kind. A derived value is not independent
-#: evidence from its source, so both belong to one *family* when links are counted.
-DERIVED_FROM = {"ip_prefix": "ip", "email_domain": "email"}
-
-
-def family(kind: str) -> str:
-    """Return the family of a kind: its source for derived kinds, else the kind itself.
-
-    Examples
-    --------
-    >>> family("ip_prefix"), family("payment")
-    ('ip', 'payment')
-    """
-    return DERIVED_FROM.get(kind, kind)
-
-
-#: Kinds that name a place on the network. Ordinary customers share them with strangers behind
-#: proxies, carrier NAT and offices, so no value of these kinds is ever evidence enough alone.
-NETWORK_KINDS = frozenset({"ip", "ip_prefix"})
-
-
-def stands_alone(kind: str) -> bool:
-    """Return whether one value of ``kind`` that only a group carries can bind that group by itself.
-
-    Shared tooling that nobody outside a group uses (a prompt template, an
-    emulator image, a card) can; a network address or prefix, and any derived
-    (coarser) kind such as ``email_domain``, never can.
-
-    Examples
-    --------
-    >>> stands_alone("prompt_template"), stands_alone("ip"), stands_alone("email_domain")
-    (True, False, False)
-    """
-    return kind not in NETWORK_KINDS and kind not in DERIVED_FROM
-
 _STAGE = "normalise"
-
-#: Providers that deliver ``local+tag@domain`` to ``local@domain``.
-PLUS_TAG_DOMAINS = frozenset(
-    {
-        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
-        "icloud.com", "me.com", "mac.com", "fastmail.com", "fastmail.fm", "proton.me",
-        "protonmail.com", "pm.me", "yandex.com", "yandex.ru", "zoho.com",
-    }
-)
-#: Providers that ignore dots in the local part.
-DOTLESS_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
-_DOMAIN_ALIASES = {"googlemail.com": "gmail.com"}
 
 
 @dataclass(frozen=True)
@@ -153,61 +111,6 @@ class NormalisedCodes:
         return frame
 
 
-def canonical_ip(text: str) -> str | None:
-    """Return the canonical spelling of an IP address, or None when it is not one.
-
-    Examples
-    --------
-    >>> canonical_ip("2001:DB8:0:0::1"), canonical_ip("::ffff:10.0.0.1"), canonical_ip("300.1.1.1")
-    ('2001:db8::1', '10.0.0.1', None)
-    """
-    try:
-        addr = ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    return str(addr)
-
-
-def ip_prefix(canonical: str) -> str:
-    """Return the /24 (IPv4) or /64 (IPv6) network of a canonical address.
-
-    Examples
-    --------
-    >>> ip_prefix("203.0.113.7"), ip_prefix("2001:db8::1")
-    ('203.0.113.0/24', '2001:db8::/64')
-    """
-    if ":" in canonical:
-        return str(ipaddress.IPv6Network(canonical + "/64", strict=False))
-    head = canonical.rsplit(".", 1)[0]
-    return head + ".0/24"
-
-
-def canonical_email(text: str) -> str | None:
-    """Return the canonical form of an e-mail address, or None when it is not one.
-
-    Examples
-    --------
-    >>> canonical_email(" J.Doe+spam@GoogleMail.com "), canonical_email("Ann+x@example.org")
-    ('jdoe@gmail.com', 'ann+x@example.org')
-    >>> canonical_email("not-an-address") is None
-    True
-    """
-    text = text.strip().casefold()
-    local, at, domain = text.rpartition("@")
-    if not at or not local or not domain or "@" in local or any(c.isspace() for c in text) or "." not in domain:
-        return None
-    domain = domain.rstrip(".")
-    if domain in PLUS_TAG_DOMAINS:
-        local = local.split("+", 1)[0]
-    if domain in DOTLESS_DOMAINS:
-        local = local.replace(".", "")
-    if not local:
-        return None
-    return f"{local}@{_DOMAIN_ALIASES.get(domain, domain)}"
-
-
 def normalise_observations(obs: pd.DataFrame, settings: Settings, *, report: Report | None = None) -> Normalised:
     """Canonicalise values by kind, derive the weaker kinds and drop duplicates.
 
@@ -250,18 +153,9 @@ def normalise_encoded(obs: Encoded, settings: Settings, *, report: Report | None
     report = report if report is not None else Report()
     parts: list[_Part] = []
     templates = None
-    for kind, group in _groups(obs):
-        if kind == "ip":
-            ips = _by_distinct(group, "ip", canonical_ip, report, "invalid IP addresses skipped")
-            parts.extend(ips)
-            if settings.derive_ip_prefix and len(ips[-1]):
-                parts.append(_derive(ips[-1], "ip_prefix", ip_prefix))
-        elif kind == "email":
-            emails = _by_distinct(group, "email", canonical_email, report, "invalid e-mail addresses skipped")
-            parts.extend(emails)
-            if settings.derive_email_domain and len(emails[-1]):
-                parts.append(_derive(emails[-1], "email_domain", _email_domain))
-        elif kind == "prompt":
+    for name, group in _groups(obs):
+        k = kind(name)
+        if k.mined_as is not None:
             from .templates import mine_templates_encoded
 
             codes, texts = compact_codes(group.value, group.texts)
@@ -269,8 +163,14 @@ def normalise_encoded(obs: Encoded, settings: Settings, *, report: Report | None
             ok = row_group >= 0
             report.add(_STAGE, "prompts empty after normalisation skipped", int((~ok).sum()),
                        texts.take(pa.array(codes[~ok][:5], type=pa.int64())).to_pylist())
-            parts.append(_Part("prompt_template", group.account[ok], group.timestamp[ok], row_group[ok],
+            parts.append(_Part(k.mined_as, group.account[ok], group.timestamp[ok], row_group[ok],
                                pa.array(group_id, type=pa.large_string())))
+        elif k.canonical is not None:
+            done = _by_distinct(group, name, k.canonical, report, k.invalid)
+            parts.extend(done)
+            for derived in k.derives:
+                if (derived.setting is None or getattr(settings, derived.setting)) and len(done[-1]):
+                    parts.append(_derive(done[-1], derived.kind, derived.derive))
         else:
             parts.append(group)
     return _merge(parts, obs.accounts, templates, report)
@@ -378,10 +278,6 @@ def _number_values(parts: list[_Part]) -> tuple[list[np.ndarray], pa.Array]:
 
 
 # --------------------------------------------------------------------------- vectorised canonical forms
-
-
-def _email_domain(email: str) -> str:
-    return email.rpartition("@")[2]
 
 
 def _map_distinct(texts: pa.Array, func: Callable[[str], str | None]) -> pa.Array:
@@ -575,7 +471,7 @@ def _canonical_emails(texts: pa.Array) -> pa.Array:
                        pc.replace_substring_regex(local, r"(?s)\+.*$", ""), local)
     local = pc.if_else(pc.is_in(domain, value_set=pa.array(sorted(DOTLESS_DOMAINS))), pc.replace_substring(local, ".", ""), local)
     valid &= _np(pc.fill_null(pc.not_equal(local, ""), False))
-    for alias, target in _DOMAIN_ALIASES.items():
+    for alias, target in DOMAIN_ALIASES.items():
         domain = pc.if_else(pc.equal(domain, alias), pa.scalar(target, type=domain.type), domain)
     joined = pc.binary_join_element_wise(local, domain, pa.scalar("@", type=domain.type))
     result = pc.if_else(pa.array(valid), joined, pa.scalar(None, type=joined.type))
@@ -591,5 +487,5 @@ _VECTORISED: dict[Callable[..., object], Callable[[pa.Array], pa.Array]] = {
     canonical_ip: _canonical_ips,
     ip_prefix: _ip_prefixes,
     canonical_email: _canonical_emails,
-    _email_domain: _email_domains,
+    email_domain: _email_domains,
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,11 @@ from .results import ClusterResult
 from .settings import Settings
 from .weights import weight_encoded
 
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
+    from .settings import SettingsOverrides
+
 __all__ = ["cluster_accounts"]
 
 
@@ -43,7 +48,7 @@ def cluster_accounts(
     progress: bool = False,
     previous: Any = None,
     constraints: Any = None,
-    **overrides: Any,
+    **overrides: Unpack[SettingsOverrides],
 ) -> ClusterResult:
     """Group accounts into operator clusters by the values they share.
 
@@ -72,7 +77,9 @@ def cluster_accounts(
         :func:`sybilgraph.runs.honour_constraints`.
     **overrides
         Any :class:`Settings` field (``seed=1``, ``resolution=0.5``, ...),
-        applied on top of ``settings``.
+        applied on top of ``settings``; typed by
+        :class:`~sybilgraph.settings.SettingsOverrides`, so a misspelt name is a
+        type error (and a :class:`ParameterError` at run time).
 
     Returns
     -------
@@ -181,7 +188,7 @@ def cluster_accounts(
                 "periphery_of": periphery,
             }
         )
-    with _timed(timings, "normalise"):
+    with _timed(timings, "to_frame"):  # the normalised codes as the observations table of the result
         observations_table = norm.to_frame()
     result = ClusterResult(assignments, clusters, evidence, observations_table, norm.templates, report, settings, timings)
     if prev is not None:

@@ -10,36 +10,21 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping, TypedDict
 
 from ._errors import ParameterError
 from ._validation import check_choice, check_int, check_number
+from .kinds import DEFAULT_WEIGHTS
 
-__all__ = ["Settings", "DEFAULT_KIND_WEIGHTS"]
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
+__all__ = ["Settings", "SettingsOverrides", "DEFAULT_KIND_WEIGHTS"]
 
 #: How telling one shared value of each kind is, before rarity is applied.
-#: 1.0 means "sharing it is, by itself, evidence of common control".
-DEFAULT_KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
-    {
-        # A payment instrument costs money and passes KYC: sharing one is the
-        # strongest everyday evidence of common control.
-        "payment": 1.0,
-        # The same canonical mailbox behind two accounts is one person.
-        "email": 1.0,
-        "phone": 1.0,
-        # A device fingerprint is strong when rare, but stock images collide;
-        # rarity weighting handles the collisions.
-        "device": 0.8,
-        # A full IP address: households and small offices share them honestly,
-        # proxies and carrier NAT share them with strangers.
-        "ip": 0.6,
-        # A prompt template repeated by a handful of accounts is a script.
-        "prompt_template": 0.6,
-        # Derived kinds are coarser than their source and count less.
-        "ip_prefix": 0.3,
-        "email_domain": 0.3,
-    }
-)
+#: 1.0 means "sharing it is, by itself, evidence of common control". Each
+#: kind's weight, and why, is in its :class:`~sybilgraph.kinds.Kind`.
+DEFAULT_KIND_WEIGHTS: Mapping[str, float] = DEFAULT_WEIGHTS
 
 #: Weight of a kind not listed in ``kind_weights``.
 DEFAULT_OTHER_WEIGHT = 0.5
@@ -192,7 +177,7 @@ class Settings:
         """Return the weight of one shared value of ``kind`` before rarity."""
         return float(self.kind_weights.get(kind, self.other_weight))
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Unpack[SettingsOverrides]) -> "Settings":
         """Return a copy with ``changes`` applied (and checked)."""
         return dataclasses.replace(self, **changes)
 
@@ -219,3 +204,28 @@ class Settings:
     def from_json(cls, text: str) -> "Settings":
         """Inverse of :meth:`to_json`."""
         return cls.from_dict(json.loads(text))
+
+
+class SettingsOverrides(TypedDict, total=False):
+    """The fields of :class:`Settings` as keyword arguments, for type checkers and editors.
+
+    ``cluster_accounts(obs, resolutoin=0.5)`` is a type error, not only a run-time
+    one. Each key is a :class:`Settings` field of the same type (a test keeps the two
+    equal); the meaning and range of each is in :class:`Settings`.
+    """
+
+    resolution: float
+    objective: Objective
+    modularity_floor: float
+    min_links: int
+    link_share: float
+    strong_link: float
+    exclusive_link: int
+    min_density: float
+    kind_weights: Mapping[str, float]
+    other_weight: float
+    derive_ip_prefix: bool
+    derive_email_domain: bool
+    seed: int
+    n_iterations: int
+    tolerance: float

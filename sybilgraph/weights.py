@@ -26,7 +26,8 @@ import pyarrow as pa
 
 from ._errors import EmptyInputError
 from ._report import Report
-from .ingest import Encoded, compact_codes, encode_text, sort_codes
+from ._text import compact_codes, encode_text, sort_codes
+from .ingest import Encoded
 from .normalise import NormalisedCodes
 from .settings import Settings
 

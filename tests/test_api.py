@@ -9,7 +9,7 @@ from sybilgraph.ingest import read_observations
 
 def test_public_names_are_pinned() -> None:
     assert sorted(sg.__all__) == sorted([
-        "cluster_accounts", "read_observations", "from_wide", "write_table", "read_table", "ClusterResult", "Settings",
+        "cluster_accounts", "attribute", "Attribution", "read_observations", "from_wide", "write_table", "read_table", "ClusterResult", "Settings",
         "DEFAULT_KIND_WEIGHTS", "Report", "Note", "SybilGraphError", "InputError", "EmptyInputError",
         "ParameterError", "IndicatorError", "EngineError", "__version__", "metrics", "synth",
         "ModelError", "build_model", "load_model", "runs",
@@ -38,4 +38,17 @@ def test_result_repr_and_summary(small_obs) -> None:
     assert repr(r).startswith("<ClusterResult: 14 accounts")
     assert "clusters of 2+ accounts" in r.summary()
     assert r.settings == sg.Settings(seed=0)
-    assert set(r.timings) >= {"read", "normalise", "weight", "graph", "leiden", "membership", "explain"}
+    assert set(r.timings) >= {"read", "normalise", "weight", "graph", "leiden", "membership", "explain", "to_frame"}
+
+
+def test_attribute_at_top_level_survives_the_old_module_name(small_obs) -> None:
+    import pandas as pd
+
+    import sybilgraph.attribute  # the old module name: Python then sets sg.attribute to the module
+    from sybilgraph.attribute import read_indicators
+
+    ind = pd.DataFrame({"organisation": ["X"], "kind": ["payment"], "value": ["cardA0"]})
+    att = sg.attribute(sg.cluster_accounts(small_obs, seed=0), ind)
+    assert isinstance(att, sg.Attribution)
+    assert read_indicators is sg.attribution.read_indicators
+    assert sybilgraph.attribute.attribute is sg.attribution.attribute  # type: ignore[attr-defined]

@@ -32,11 +32,25 @@ def _project() -> dict:
         return tomllib.load(fh)["project"]
 
 
+def _type_checking_only(tree: ast.AST) -> set[ast.AST]:
+    """Nodes inside ``if TYPE_CHECKING:`` blocks: read by type checkers, never imported at run time."""
+    inside: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for stmt in node.body:
+                inside.update(ast.walk(stmt))
+    return inside
+
+
 def _imported_distributions() -> set[str]:
-    """Top-level third-party modules imported anywhere in sybilgraph/, lazy imports included."""
+    """Top-level third-party modules imported anywhere in sybilgraph/ at run time, lazy imports included."""
     names: set[str] = set()
     for path in sorted((ROOT / "sybilgraph").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        skip = _type_checking_only(tree)
+        for node in ast.walk(tree):
+            if node in skip:
+                continue
             if isinstance(node, ast.Import):
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -11,7 +11,7 @@ import pytest
 import sybilgraph as sg
 from sybilgraph._progress import show_progress, stage
 
-STAGES = ["read", "normalise", "weight", "graph", "components", "leiden", "membership", "explain"]
+STAGES = ["read", "normalise", "weight", "graph", "components", "leiden", "membership", "explain", "to_frame"]
 
 
 def test_every_stage_logs_its_name_counts_and_seconds(small_obs: pd.DataFrame, caplog: pytest.LogCaptureFixture) -> None:
