@@ -291,6 +291,90 @@ class _Edges:
         return np.arange(total) + offsets
 
 
+
+#: A kind is *single-valued* when at least this share of the accounts that carry it carry one value of it.
+SINGLE_VALUED_SHARE = 0.9
+
+#: Fewer sample pairs than this and a kind's agreement rate among likely matches is not estimated (no disagreement weight).
+_MIN_SAMPLE_PAIRS = 20
+
+
+@dataclass(frozen=True)
+class _Identity:
+    """What two accounts' single values of a kind say when they differ (Fellegi & Sunter 1969).
+
+    For each *single-valued* kind ``k`` (not a network place, not derived),
+    ``m_k`` is the share of likely matches that agree on ``k`` and ``u_k``
+    the share of random pairs that do. Two accounts that each carry exactly
+    one value of ``k`` and differ weigh ``D_k = log2((1 - u_k) / (1 - m_k))``
+    bits *against* being one (0 when ``m_k <= u_k``: a kind on which even
+    matches differ, such as operators' e-mail addresses, says nothing). The
+    likely matches are the pairs of accounts that share a value only the two
+    of them carry (of another kind): estimated from the data, not set.
+    """
+
+    single_value: np.ndarray
+    """(accounts, identity kinds): the one value each account carries of each identity kind, -1 if not exactly one."""
+    penalty: np.ndarray
+    """``D_k`` of each identity kind, bits (> 0)."""
+    bits: np.ndarray
+    """Agreement information ``log2(N_k / d_v)`` of each graph value node, bits."""
+    node_kind: np.ndarray
+    """Identity-kind column of each graph value node, -1 for other kinds."""
+
+    @classmethod
+    def of(cls, graph: BipartiteGraph, wobs: WeightedObservations) -> _Identity | None:
+        """Estimate the model; None when no kind's disagreement weighs anything."""
+        n_acc = len(wobs.accounts)
+        kinds, kind_of_value = np.unique(wobs.value_kind.astype(str), return_inverse=True)
+        kind_of_value = kind_of_value.reshape(-1)
+        pair = unique_sorted(wobs.obs_account.astype(np.int64) * len(wobs.value_kind) + wobs.obs_value)
+        acc, val = pair // len(wobs.value_kind), pair % len(wobs.value_kind)
+        kk = kind_of_value[val]
+        ak_codes, ak = pd.factorize(acc * len(kinds) + kk, sort=False)
+        per_ak = np.bincount(ak_codes, minlength=len(ak))
+        single = per_ak[ak_codes] == 1
+        carriers = np.bincount(ak % len(kinds), minlength=len(kinds))
+        singles = np.bincount(ak[per_ak == 1] % len(kinds), minlength=len(kinds))
+        eligible = np.array([stands_alone(k) for k in kinds], dtype=bool) & (
+            singles >= SINGLE_VALUED_SHARE * np.maximum(carriers, 1)) & (carriers >= 2)
+        if not eligible.any():
+            return None
+        # Likely matches: pairs of accounts that share a value carried by those two alone.
+        two = (wobs.degree[val] == 2) & (wobs.weight[val] > 0)
+        order = np.argsort(val[two], kind="stable")
+        a2, v2 = acc[two][order], val[two][order]
+        first, second, link_kind = a2[0::2], a2[1::2], kind_of_value[v2[0::2]]
+        ident = np.flatnonzero(eligible)
+        single_value = np.full((n_acc, len(ident)), -1, dtype=np.int64)
+        penalty = np.zeros(len(ident))
+        for j, k in enumerate(ident.tolist()):
+            mine = single & (kk == k)
+            single_value[acc[mine], j] = val[mine]
+            sv = single_value[:, j]
+            sel = link_kind != k  # a pair found through kind k agrees on it by construction
+            pairs = unique_sorted(np.minimum(first[sel], second[sel]) * n_acc + np.maximum(first[sel], second[sel]))
+            pa, pb = sv[pairs // n_acc], sv[pairs % n_acc]
+            both = (pa >= 0) & (pb >= 0)
+            n_pairs = int(both.sum())
+            if n_pairs < _MIN_SAMPLE_PAIRS:
+                continue
+            m = (float((pa[both] == pb[both]).sum()) + 1.0) / (n_pairs + 2.0)
+            freq = np.bincount(sv[sv >= 0]).astype(np.float64)
+            u = float(((freq / freq.sum()) ** 2).sum())
+            if m > u:
+                penalty[j] = np.log2((1.0 - u) / (1.0 - m))
+        keep = penalty > 0
+        if not keep.any():
+            return None
+        col = np.full(len(kinds), -1, dtype=np.int64)
+        col[ident[keep]] = np.arange(int(keep.sum()))
+        value_of_node = graph.values
+        node_kind = col[kind_of_value[value_of_node]]
+        bits = np.log2(np.maximum(carriers[kind_of_value[value_of_node]], 1) / np.maximum(wobs.degree[value_of_node], 1))
+        return cls(single_value[:, keep], penalty[keep], np.maximum(bits, 0.0), node_kind)
+
+
 def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settings,
             core: np.ndarray | None = None) -> np.ndarray:
     """Return whether each account of the edges ``idx`` has earned its place in its cluster.
@@ -461,7 +545,8 @@ def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndar
 
 
 def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.ndarray, known: np.ndarray,
-           known_size: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
+           known_size: np.ndarray, settings: Settings,
+           identity: _Identity | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """Regroup the tight groups of each cluster in ``check`` so that groups stay together only when dense.
 
     Membership must not be self-referential: a household's own card and
@@ -522,6 +607,8 @@ def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.nd
     weight = np.zeros(carriers.shape[1])
     weight[column] = edges.weight[idx]
     between = sp.triu(carriers @ sp.diags(weight) @ carriers.T, k=1).tocoo()
+    if identity is not None and between.nnz:
+        between = _disagreeing_dropped(between, carriers, edges, idx, column, atom, acc, n_atoms, identity)
     group = np.arange(n_atoms, dtype=np.int64)
     order = np.lexsort((first_member, cluster_of))  # atoms of a cluster together, by smallest member
     bounds = np.flatnonzero(np.diff(cluster_of[order])) + 1
@@ -570,6 +657,39 @@ def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.nd
     if not leaves.any():
         return None
     return acc[leaves], group[atom[acc[leaves]]]
+
+
+def _disagreeing_dropped(between: sp.coo_matrix, carriers: sp.csr_matrix, edges: _Edges, idx: np.ndarray,
+                         column: np.ndarray, atom: np.ndarray, acc: np.ndarray, n_atoms: int,
+                         identity: _Identity) -> sp.coo_matrix:
+    """Drop the atom pairs whose account pairs disagree more than they agree (in bits, Fellegi–Sunter).
+
+    For atoms ``S`` and ``T`` the log-likelihood ratio of "one" over "not one"
+    summed over their account pairs: every value both carry adds
+    ``log2(N_k / d_v)`` bits per pair (the information of agreeing on it, as
+    if matches always agreed: an upper bound, so the drop errs towards
+    keeping), every pair that carries one value each of an identity kind and
+    differs on it takes ``D_k`` bits (see :class:`_Identity`). A pair of atoms
+    with a negative sum has no edge in the regrouping.
+    """
+    src, node = edges.src[idx], edges.node[idx]
+    n_cols = carriers.shape[1]
+    bits = np.zeros(n_cols)
+    bits[column] = identity.bits[node]
+    nk = identity.node_kind[node]
+    single = nk >= 0
+    single[single] = identity.single_value[src[single], nk[single]] >= 0
+    penalty = np.zeros(n_cols)
+    penalty[column[single]] = identity.penalty[nk[single]]
+    agree = carriers @ sp.diags(bits) @ carriers.T
+    ones = sp.csr_matrix((np.ones(int(single.sum())), (atom[src[single]], column[single])), shape=carriers.shape)
+    agree = (agree + ones @ sp.diags(penalty) @ ones.T).tocsr()
+    counts = np.zeros((n_atoms, len(identity.penalty)))
+    np.add.at(counts, atom[acc], (identity.single_value[acc] >= 0).astype(np.float64))
+    r, c = between.row, between.col
+    llr = np.asarray(agree[r, c]).reshape(-1) - ((counts[r] * identity.penalty) * counts[c]).sum(axis=1)
+    keep = llr >= 0
+    return sp.coo_matrix((between.data[keep], (r[keep], c[keep])), shape=between.shape)
 
 
 def _atoms_earn(edges: _Edges, idx: np.ndarray, atom: np.ndarray, group: np.ndarray, atom_size: np.ndarray,
@@ -667,6 +787,7 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     """
     n = graph.n_accounts
     edges = _Edges.of(graph, wobs)
+    identity = _Identity.of(graph, wobs)
     labels = pd.factorize(community, sort=False)[0].astype(np.int64)  # working ids; canonical at the end
     next_id = int(labels.max()) + 1 if n else 0
     dirty = np.ones(next_id, dtype=bool)  # clusters to evaluate in this round
@@ -700,7 +821,7 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
         same = piece_size == size[piece_old]  # the piece is its whole old cluster: nothing changed
         if not len(peeled) and same.all():
             # Every account has earned its place: now every tight group must, too.
-            split = _split(edges, labels, unsplit, wobs.accounts, atoms, atom_base, settings)
+            split = _split(edges, labels, unsplit, wobs.accounts, atoms, atom_base, settings, identity)
             unsplit[:] = False
             if split is not None:
                 leavers, group = split
