@@ -309,8 +309,9 @@ class _Identity:
     one value of ``k`` and differ weigh ``D_k = log2((1 - u_k) / (1 - m_k))``
     bits *against* being one (0 when ``m_k <= u_k``: a kind on which even
     matches differ, such as operators' e-mail addresses, says nothing). The
-    likely matches are the pairs of accounts that share a value only the two
-    of them carry (of another kind): estimated from the data, not set.
+    likely matches are the pairs of accounts that share two values (of kinds
+    other than ``k``) that only the two of them carry; one such value can be
+    a coincidence, two rarely are. Estimated from the data, not set.
     """
 
     single_value: np.ndarray
@@ -353,7 +354,9 @@ class _Identity:
             single_value[acc[mine], j] = val[mine]
             sv = single_value[:, j]
             sel = link_kind != k  # a pair found through kind k agrees on it by construction
-            pairs = unique_sorted(np.minimum(first[sel], second[sel]) * n_acc + np.maximum(first[sel], second[sel]))
+            found, times = np.unique(np.minimum(first[sel], second[sel]) * n_acc + np.maximum(first[sel], second[sel]),
+                                     return_counts=True)
+            pairs = found[times >= 2]  # two values that only the two carry: a match, not a coincidence
             pa, pb = sv[pairs // n_acc], sv[pairs % n_acc]
             both = (pa >= 0) & (pb >= 0)
             n_pairs = int(both.sum())
@@ -421,8 +424,8 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     return earned & dense
 
 
-def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndarray,
-            settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndarray, settings: Settings,
+            identity: _Identity | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Let singletons join the cluster they earn membership in, if any.
 
     Leiden sometimes seats an account in a hub's community rather than with the
@@ -483,6 +486,9 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndar
     at = np.minimum(np.searchsorted(pairs, keys), max(len(pairs) - 1, 0))
     dense = evidence[at] >= settings.min_density * size[keys % k] if len(pairs) else np.zeros(len(keys), dtype=bool)
     keys, score, by_links = keys[dense], score[dense], by_links[dense]
+    if identity is not None and len(keys):
+        agrees = _joins_agree(identity, keys, k, labels, src[has], target[has], node[has], top_m[node[has]])
+        keys, score, by_links = keys[agrees], score[agrees], by_links[agrees]
     allowed = barred[keys // k] != keys % k
     keys, score, by_links = keys[allowed], score[allowed], by_links[allowed]
     if not len(keys):
@@ -492,6 +498,34 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndar
     acc, tgt, by_links = acc[best], tgt[best], by_links[best]
     first_acc = np.concatenate(([True], acc[1:] != acc[:-1]))
     return acc[first_acc], tgt[first_acc], by_links[first_acc]
+
+
+def _joins_agree(identity: _Identity, keys: np.ndarray, k: int, labels: np.ndarray, src: np.ndarray,
+                 target: np.ndarray, node: np.ndarray, carriers: np.ndarray) -> np.ndarray:
+    """Whether each candidate join ``account * k + cluster`` agrees more than it disagrees, in bits.
+
+    The test of :func:`_disagreeing_dropped` between one account ``a`` and
+    the members of the cluster ``B`` it would join: each value of ``a`` whose
+    largest cluster is ``B`` adds ``log2(N_k / d_v)`` bits per carrier in
+    ``B`` (``carriers``: the edges' values' carriers there; counted as the
+    coverage of a join is), and each member of ``B`` that carries one value
+    of an identity kind of which ``a`` carries one other takes ``D_k`` bits.
+    """
+    pair_key = src.astype(np.int64) * k + target
+    nk = identity.node_kind[node]
+    acc_single = nk >= 0
+    acc_single[acc_single] = identity.single_value[src[acc_single], nk[acc_single]] >= 0
+    gain = carriers * (identity.bits[node] + np.where(acc_single, identity.penalty[np.maximum(nk, 0)], 0.0))
+    uk, inverse = np.unique(pair_key, return_inverse=True)
+    agree = np.bincount(inverse.reshape(-1), weights=gain, minlength=len(uk))
+    at = np.minimum(np.searchsorted(uk, keys), max(len(uk) - 1, 0))
+    bits = np.where(uk[at] == keys, agree[at], 0.0) if len(uk) else np.zeros(len(keys))
+    acc, tgt = keys // k, keys % k
+    grouped = np.flatnonzero(np.bincount(labels, minlength=k)[labels] >= 2)
+    counts = np.zeros((k, len(identity.penalty)))
+    np.add.at(counts, labels[grouped], (identity.single_value[grouped] >= 0).astype(np.float64))
+    mine = (identity.single_value[acc] >= 0).astype(np.float64)
+    return bits - (mine * identity.penalty * counts[tgt]).sum(axis=1) >= 0
 
 
 def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndarray,
@@ -840,7 +874,7 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
                 recut = np.zeros(next_id, dtype=bool)
                 recut[: len(cut)] = cut
                 continue
-            joined = _rejoin(edges, labels, barred, core, settings)
+            joined = _rejoin(edges, labels, barred, core, settings, identity)
             if joined is None:
                 break
             joiners, targets, core[joiners] = joined
