@@ -114,3 +114,46 @@ def test_every_member_earns_its_place(scenario: str) -> None:
     alone = np.bincount(labels)[labels] == 1
     assert (membership.periphery_of[~alone] == -1).all()
     assert ((membership.periphery_of == -1) | (membership.periphery_of != labels)).all()
+
+
+def _person_records(person: str, fields: dict[str, str], copies: int) -> list[tuple[str, str, str]]:
+    return [(f"{person}-{c}", kind, value) for c in range(copies) for kind, value in fields.items()]
+
+
+def _records_world(shared_given_name: bool) -> pd.DataFrame:
+    """Persons with two identical records each; persons p and q also share a rare given name and a postcode."""
+    rows: list[tuple[str, str, str]] = []
+    for i in range(30):  # background persons: their record pairs teach how often matches agree on each kind
+        rows += _person_records(f"bg{i:02d}", {"given_name": f"name{i}", "surname": f"sur{i}", "dob": f"19{i:02d}0101",
+                                               "ssid": f"{1000 + i}", "street": f"{i} main street",
+                                               "postcode": f"{2000 + i % 10}"}, 2)
+    for person, n in (("p", 1), ("q", 2)):
+        rows += _person_records(person, {"given_name": "zed" if shared_given_name else f"zed{n}", "surname": f"qsur{n}",
+                                         "dob": f"18{n:02d}0101", "ssid": f"{9000 + n}", "street": f"{n} high street",
+                                         "postcode": "9999"}, 2)
+    return pd.DataFrame(rows, columns=["account_id", "kind", "value"])
+
+
+def test_disagreeing_persons_stay_apart() -> None:
+    # Two persons whose records share only a rare given name and a postcode differ on surname, date of birth,
+    # national id and street, kinds on which each person's own records always agree: they are two people.
+    # Before the disagreement test, the two shared values were two links and the four records one cluster.
+    for seed in range(3):
+        a = sg.cluster_accounts(_records_world(True), seed=seed).assignments.set_index("account_id")["cluster_id"]
+        assert a["p-0"] == a["p-1"] != a["q-0"] == a["q-1"]
+        assert all(a[f"bg{i:02d}-0"] == a[f"bg{i:02d}-1"] for i in range(30))
+
+
+def test_disagreement_never_weighs_kinds_that_matches_do_not_share() -> None:
+    # An operator's ring: one device image, cards in pairs, and an e-mail address each (single-valued kinds on
+    # which its own accounts differ by design). Its members must stay one cluster.
+    rows = []
+    for i in range(12):
+        rows += [(f"r{i:02d}", "device", "emu-image"), (f"r{i:02d}", "payment", f"card{i // 2}"),
+                 (f"r{i:02d}", "email", f"bot{i}@mail{i}.example"), (f"r{i:02d}", "prompt", f"tmpl-{i % 3}")]
+    for i in range(40):  # pairs of ordinary people who each share a phone and a card with one other
+        rows += [(f"h{i:02d}", "device", f"phone{i // 2}"), (f"h{i:02d}", "payment", f"family{i // 2}"),
+                 (f"h{i:02d}", "email", f"person{i}@isp.example")]
+    a = sg.cluster_accounts(pd.DataFrame(rows, columns=["account_id", "kind", "value"]), seed=0)
+    labels = a.assignments.set_index("account_id")["cluster_id"]
+    assert len({labels[f"r{i:02d}"] for i in range(12)}) == 1
