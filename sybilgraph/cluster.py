@@ -327,9 +327,9 @@ class _Identity:
     def of(cls, graph: BipartiteGraph, wobs: WeightedObservations) -> _Identity | None:
         """Estimate the model; None when no kind's disagreement weighs anything."""
         n_acc = len(wobs.accounts)
-        kinds, kind_of_value = np.unique(wobs.value_kind.astype(str), return_inverse=True)
-        kind_of_value = kind_of_value.reshape(-1)
-        pair = unique_sorted(wobs.obs_account.astype(np.int64) * len(wobs.value_kind) + wobs.obs_value)
+        kind_of_value, kinds = pd.factorize(wobs.value_kind, sort=True)  # a hash, not a sort of strings
+        kinds = np.asarray(kinds, dtype=str)
+        pair = pd.unique(wobs.obs_account.astype(np.int64) * len(wobs.value_kind) + wobs.obs_value)
         acc, val = pair // len(wobs.value_kind), pair % len(wobs.value_kind)
         kk = kind_of_value[val]
         ak_codes, ak = pd.factorize(acc * len(kinds) + kk, sort=False)
