@@ -329,22 +329,30 @@ class _Identity:
         n_acc = len(wobs.accounts)
         kind_of_value, kinds = pd.factorize(wobs.value_kind, sort=True)  # a hash, not a sort of strings
         kinds = np.asarray(kinds, dtype=str)
-        pair = pd.unique(wobs.obs_account.astype(np.int64) * len(wobs.value_kind) + wobs.obs_value)
-        acc, val = pair // len(wobs.value_kind), pair % len(wobs.value_kind)
+        # Rows are distinct (account, value) pairs (normalise keeps one row per pair); were one repeated,
+        # its account would count as carrying two values of the kind: no disagreement, the safe side.
+        acc, val = wobs.obs_account.astype(np.int64, copy=False), wobs.obs_value
         kk = kind_of_value[val]
-        ak_codes, ak = pd.factorize(acc * len(kinds) + kk, sort=False)
-        per_ak = np.bincount(ak_codes, minlength=len(ak))
-        single = per_ak[ak_codes] == 1
-        carriers = np.bincount(ak % len(kinds), minlength=len(kinds))
-        singles = np.bincount(ak[per_ak == 1] % len(kinds), minlength=len(kinds))
+        ak = acc * len(kinds) + kk
+        if n_acc * len(kinds) <= 4 * len(ak) + 1_000_000:  # a dense count table is cheaper than a hash
+            counts = np.bincount(ak, minlength=n_acc * len(kinds))
+            single = counts[ak] == 1
+            table = counts.reshape(n_acc, len(kinds))
+            carriers, singles = (table > 0).sum(axis=0), (table == 1).sum(axis=0)
+        else:
+            ak_codes, ak_keys = pd.factorize(ak, sort=False)
+            per_ak = np.bincount(ak_codes, minlength=len(ak_keys))
+            single = per_ak[ak_codes] == 1
+            carriers = np.bincount(ak_keys % len(kinds), minlength=len(kinds))
+            singles = np.bincount(ak_keys[per_ak == 1] % len(kinds), minlength=len(kinds))
         eligible = np.array([stands_alone(k) for k in kinds], dtype=bool) & (
             singles >= SINGLE_VALUED_SHARE * np.maximum(carriers, 1)) & (carriers >= 2)
         if not eligible.any():
             return None
-        # Likely matches: pairs of accounts that share a value carried by those two alone.
+        # Likely matches: pairs of accounts that share values carried by those two alone.
         two = (wobs.degree[val] == 2) & (wobs.weight[val] > 0)
-        order = np.argsort(val[two], kind="stable")
-        a2, v2 = acc[two][order], val[two][order]
+        by_value = unique_sorted(val[two].astype(np.int64) * n_acc + acc[two])  # each such value: its two carriers
+        a2, v2 = by_value % n_acc, by_value // n_acc
         first, second, link_kind = a2[0::2], a2[1::2], kind_of_value[v2[0::2]]
         ident = np.flatnonzero(eligible)
         single_value = np.full((n_acc, len(ident)), -1, dtype=np.int64)
