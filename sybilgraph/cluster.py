@@ -36,10 +36,15 @@ Three steps, repeated until nothing changes:
    at resolution ``min_density`` (CPM has no resolution limit: Traag, Van
    Dooren & Nesterov 2011). Each atom must then earn its place in its group
    by the rule of step 2, counting only what it shares with the *rest* of the
-   group. Groups other than a cluster's largest leave it.
+   group. Groups other than a cluster's largest leave it. Two atoms whose
+   account pairs *disagree* more than they agree (Fellegi & Sunter 1969:
+   bits against being one for differing single values of a kind on which
+   likely matches agree, estimated from the data; see :class:`_Identity`)
+   get no edge in the regrouping.
 
 An account never rejoins a cluster that step 3 took it out of; singletons
-join the cluster they earn a place in by the rule of step 2. The reported
+join the cluster they earn a place in by the rule of step 2, unless its
+members disagree with them more than they agree. The reported
 *attachment* is :math:`e(a, C) = \\sum_v w_v \\, q(a, v, C)`. Cluster ids are
 canonical: 0 is the largest cluster, ties broken by the smallest member
 account id. ``docs/concepts.md`` works the rules through on a household
