@@ -462,9 +462,9 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndar
     # that could hold link_share of them can link it, so smaller ones are not counted (exact).
     grouped = (edge_size >= 2) & (edge_size >= settings.link_share * (edges.degree - 1))
     key = node[grouped] * k + labels[edges.src[grouped]]
-    uk, inverse = np.unique(key, return_inverse=True)
-    m = np.bincount(inverse.reshape(-1), minlength=len(uk))
-    m_core = np.bincount(inverse.reshape(-1), weights=core[edges.src[grouped]], minlength=len(uk))  # carriers in the core
+    inverse, uk = pd.factorize(key, sort=False)  # a hash: the lexsort below fixes the order
+    m = np.bincount(inverse, minlength=len(uk))
+    m_core = np.bincount(inverse, weights=core[edges.src[grouped]], minlength=len(uk))  # carriers in the core
     v_of, c_of = uk // k, uk % k
     order = np.lexsort((c_of, -m, v_of))
     v_of, c_of, m, m_core = v_of[order], c_of[order], m[order], m_core[order]
