@@ -748,8 +748,10 @@ def _atoms_earn(edges: _Edges, idx: np.ndarray, atom: np.ndarray, group: np.ndar
     ``min_links`` independent values whose carriers outside ``G`` lie mostly
     (``link_share``) in ``R``, or one strong value, or one value of a kind
     that stands alone carried by ``exclusive_link`` accounts or more, mostly
-    in ``R``. Density is not tested here: the grouping already asked for it.
-    Atoms alone in their group pass.
+    in ``R``; and at least half of ``G``'s accounts must carry one of those
+    linking values, so that one member's link (a household member who used a
+    team's template) does not carry the whole group. Density is not tested
+    here: the grouping already asked for it. Atoms alone in their group pass.
     """
     n_atoms = len(atom_size)
     src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
@@ -764,6 +766,9 @@ def _atoms_earn(edges: _Edges, idx: np.ndarray, atom: np.ndarray, group: np.ndar
     earned = np.zeros(n_atoms, dtype=bool)
     earned[keys[(counts >= settings.min_links) | strong]] = True
     earned[at[link & (degree >= settings.exclusive_link) & edges.alone[node]]] = True
+    # The links must tie the group, not one of its members: most of the atom's accounts carry one.
+    linked = np.bincount(atom[pd.unique(src[link])], minlength=n_atoms)
+    earned &= 2 * linked >= atom_size
     group_size = np.bincount(group, weights=atom_size, minlength=n_atoms)
     return earned | (group_size[group] == atom_size)
 

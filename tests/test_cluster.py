@@ -157,3 +157,34 @@ def test_disagreement_never_weighs_kinds_that_matches_do_not_share() -> None:
     a = sg.cluster_accounts(pd.DataFrame(rows, columns=["account_id", "kind", "value"]), seed=0)
     labels = a.assignments.set_index("account_id")["cluster_id"]
     assert len({labels[f"r{i:02d}"] for i in range(12)}) == 1
+
+
+def test_one_member_tooling_does_not_carry_a_household_into_a_team() -> None:
+    # Leiden proposes one community for everyone. A household (family card, home IP) whose one member also
+    # sent the team's template must not ride into the team on that member's link: the links that keep a
+    # group must cover most of it. Before, the template (10+ carriers, all others in the team) kept all three.
+    from sybilgraph._report import Report
+    from sybilgraph.cluster import earn_membership
+    from sybilgraph.graph import graph_edges, label_components
+    from sybilgraph.ingest import read_encoded
+    from sybilgraph.normalise import normalise_encoded
+    from sybilgraph.settings import Settings
+    from sybilgraph.weights import weight_encoded
+
+    rows = []
+    for i in range(12):
+        rows += [(f"t{i:02d}", "device", "emu-image"), (f"t{i:02d}", "payment", f"card{i // 2}"),
+                 (f"t{i:02d}", "prompt", "tmpl-shared"), (f"t{i:02d}", "ip", f"203.0.113.{i}")]
+    for i in range(3):
+        rows += [(f"h{i}", "payment", "family-card"), (f"h{i}", "ip", "198.51.100.9"), (f"h{i}", "device", f"phone{i}")]
+    rows.append(("h0", "prompt", "tmpl-shared"))
+    obs = pd.DataFrame(rows, columns=["account_id", "kind", "value"])
+    settings, report = Settings(), Report()
+    read = read_encoded(obs, account_col="account_id", kind_col="kind", value_col="value", timestamp_col=None,
+                        report=report)
+    wobs = weight_encoded(normalise_encoded(read, settings, report=report), settings, report=report)
+    graph = label_components(graph_edges(wobs))
+    membership = earn_membership(graph, wobs, np.zeros(graph.n_accounts, dtype=np.int64), settings)
+    label = dict(zip(list(wobs.accounts), membership.cluster.tolist()))
+    assert len({label[f"t{i:02d}"] for i in range(12)}) == 1
+    assert label["h0"] == label["h1"] == label["h2"] != label["t00"]
