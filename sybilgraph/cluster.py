@@ -36,10 +36,15 @@ Three steps, repeated until nothing changes:
    at resolution ``min_density`` (CPM has no resolution limit: Traag, Van
    Dooren & Nesterov 2011). Each atom must then earn its place in its group
    by the rule of step 2, counting only what it shares with the *rest* of the
-   group. Groups other than a cluster's largest leave it.
+   group. Groups other than a cluster's largest leave it. Two atoms whose
+   account pairs *disagree* more than they agree (Fellegi & Sunter 1969:
+   bits against being one for differing single values of a kind on which
+   likely matches agree, estimated from the data; see :class:`_Identity`)
+   get no edge in the regrouping.
 
 An account never rejoins a cluster that step 3 took it out of; singletons
-join the cluster they earn a place in by the rule of step 2. The reported
+join the cluster they earn a place in by the rule of step 2, unless its
+members disagree with them more than they agree. The reported
 *attachment* is :math:`e(a, C) = \\sum_v w_v \\, q(a, v, C)`. Cluster ids are
 canonical: 0 is the largest cluster, ties broken by the smallest member
 account id. ``docs/concepts.md`` works the rules through on a household
@@ -90,6 +95,8 @@ class Membership:
     """Leiden community of each account before membership was checked (int64)."""
     rounds: int
     """Peel-and-split rounds until the membership stopped changing."""
+    barred: np.ndarray
+    """Cluster the group test took a singleton out of, which it may not rejoin alone (-1 when none)."""
 
 
 def component_seed(seed: int, smallest_account: str) -> int:
@@ -290,6 +297,101 @@ class _Edges:
         return concatenated_ranges(starts, lens)
 
 
+
+#: A kind is *single-valued* when at least this share of the accounts that carry it carry one value of it.
+SINGLE_VALUED_SHARE = 0.9
+
+#: Fewer sample pairs than this and a kind's agreement rate among likely matches is not estimated (no disagreement weight).
+_MIN_SAMPLE_PAIRS = 20
+
+
+@dataclass(frozen=True)
+class _Identity:
+    """What two accounts' single values of a kind say when they differ (Fellegi & Sunter 1969).
+
+    For each *single-valued* kind ``k`` (not a network place, not derived),
+    ``m_k`` is the share of likely matches that agree on ``k`` and ``u_k``
+    the share of random pairs that do. Two accounts that each carry exactly
+    one value of ``k`` and differ weigh ``D_k = log2((1 - u_k) / (1 - m_k))``
+    bits *against* being one (0 when ``m_k <= u_k``: a kind on which even
+    matches differ, such as operators' e-mail addresses, says nothing). The
+    likely matches are the pairs of accounts that share two values (of kinds
+    other than ``k``) that only the two of them carry; one such value can be
+    a coincidence, two rarely are. Estimated from the data, not set.
+    """
+
+    single_value: np.ndarray
+    """(accounts, identity kinds): the one value each account carries of each identity kind, -1 if not exactly one."""
+    penalty: np.ndarray
+    """``D_k`` of each identity kind, bits (> 0)."""
+    bits: np.ndarray
+    """Agreement information ``log2(N_k / d_v)`` of each graph value node, bits."""
+    node_kind: np.ndarray
+    """Identity-kind column of each graph value node, -1 for other kinds."""
+
+    @classmethod
+    def of(cls, graph: BipartiteGraph, wobs: WeightedObservations) -> _Identity | None:
+        """Estimate the model; None when no kind's disagreement weighs anything."""
+        n_acc = len(wobs.accounts)
+        kind_of_value, kinds = pd.factorize(wobs.value_kind, sort=True)  # a hash, not a sort of strings
+        kinds = np.asarray(kinds, dtype=str)
+        # Rows are distinct (account, value) pairs (normalise keeps one row per pair); were one repeated,
+        # its account would count as carrying two values of the kind: no disagreement, the safe side.
+        acc, val = wobs.obs_account.astype(np.int64, copy=False), wobs.obs_value
+        kk = kind_of_value[val]
+        ak = acc * len(kinds) + kk
+        if n_acc * len(kinds) <= 4 * len(ak) + 1_000_000:  # a dense count table is cheaper than a hash
+            counts = np.bincount(ak, minlength=n_acc * len(kinds))
+            single = counts[ak] == 1
+            table = counts.reshape(n_acc, len(kinds))
+            carriers, singles = (table > 0).sum(axis=0), (table == 1).sum(axis=0)
+        else:
+            ak_codes, ak_keys = pd.factorize(ak, sort=False)
+            per_ak = np.bincount(ak_codes, minlength=len(ak_keys))
+            single = per_ak[ak_codes] == 1
+            carriers = np.bincount(ak_keys % len(kinds), minlength=len(kinds))
+            singles = np.bincount(ak_keys[per_ak == 1] % len(kinds), minlength=len(kinds))
+        eligible = np.array([stands_alone(k) for k in kinds], dtype=bool) & (
+            singles >= SINGLE_VALUED_SHARE * np.maximum(carriers, 1)) & (carriers >= 2)
+        if not eligible.any():
+            return None
+        # Likely matches: pairs of accounts that share values carried by those two alone.
+        two = (wobs.degree[val] == 2) & (wobs.weight[val] > 0)
+        by_value = unique_sorted(val[two].astype(np.int64) * n_acc + acc[two])  # each such value: its two carriers
+        a2, v2 = by_value % n_acc, by_value // n_acc
+        first, second, link_kind = a2[0::2], a2[1::2], kind_of_value[v2[0::2]]
+        ident = np.flatnonzero(eligible)
+        single_value = np.full((n_acc, len(ident)), -1, dtype=np.int64)
+        penalty = np.zeros(len(ident))
+        for j, k in enumerate(ident.tolist()):
+            mine = single & (kk == k)
+            single_value[acc[mine], j] = val[mine]
+            sv = single_value[:, j]
+            sel = link_kind != k  # a pair found through kind k agrees on it by construction
+            found, times = np.unique(np.minimum(first[sel], second[sel]) * n_acc + np.maximum(first[sel], second[sel]),
+                                     return_counts=True)
+            pairs = found[times >= 2]  # two values that only the two carry: a match, not a coincidence
+            pa, pb = sv[pairs // n_acc], sv[pairs % n_acc]
+            both = (pa >= 0) & (pb >= 0)
+            n_pairs = int(both.sum())
+            if n_pairs < _MIN_SAMPLE_PAIRS:
+                continue
+            m = (float((pa[both] == pb[both]).sum()) + 1.0) / (n_pairs + 2.0)
+            freq = np.bincount(sv[sv >= 0]).astype(np.float64)
+            u = float(((freq / freq.sum()) ** 2).sum())
+            if m > u:
+                penalty[j] = np.log2((1.0 - u) / (1.0 - m))
+        keep = penalty > 0
+        if not keep.any():
+            return None
+        col = np.full(len(kinds), -1, dtype=np.int64)
+        col[ident[keep]] = np.arange(int(keep.sum()))
+        value_of_node = graph.values
+        node_kind = col[kind_of_value[value_of_node]]
+        bits = np.log2(np.maximum(carriers[kind_of_value[value_of_node]], 1) / np.maximum(wobs.degree[value_of_node], 1))
+        return cls(single_value[:, keep], penalty[keep], np.maximum(bits, 0.0), node_kind)
+
+
 def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settings,
             core: np.ndarray | None = None) -> np.ndarray:
     """Return whether each account of the edges ``idx`` has earned its place in its cluster.
@@ -336,8 +438,8 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     return earned & dense
 
 
-def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndarray,
-            settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndarray, settings: Settings,
+            identity: _Identity | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Let singletons join the cluster they earn membership in, if any.
 
     Leiden sometimes seats an account in a hub's community rather than with the
@@ -361,9 +463,9 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndar
     # that could hold link_share of them can link it, so smaller ones are not counted (exact).
     grouped = (edge_size >= 2) & (edge_size >= settings.link_share * (edges.degree - 1))
     key = node[grouped] * k + labels[edges.src[grouped]]
-    uk, inverse = np.unique(key, return_inverse=True)
-    m = np.bincount(inverse.reshape(-1), minlength=len(uk))
-    m_core = np.bincount(inverse.reshape(-1), weights=core[edges.src[grouped]], minlength=len(uk))  # carriers in the core
+    inverse, uk = pd.factorize(key, sort=False)  # a hash: the lexsort below fixes the order
+    m = np.bincount(inverse, minlength=len(uk))
+    m_core = np.bincount(inverse, weights=core[edges.src[grouped]], minlength=len(uk))  # carriers in the core
     v_of, c_of = uk // k, uk % k
     order = np.lexsort((c_of, -m, v_of))
     v_of, c_of, m, m_core = v_of[order], c_of[order], m[order], m_core[order]
@@ -398,6 +500,9 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndar
     at = np.minimum(np.searchsorted(pairs, keys), max(len(pairs) - 1, 0))
     dense = evidence[at] >= settings.min_density * size[keys % k] if len(pairs) else np.zeros(len(keys), dtype=bool)
     keys, score, by_links = keys[dense], score[dense], by_links[dense]
+    if identity is not None and len(keys):
+        agrees = _joins_agree(identity, keys, k, labels, src[has], target[has], node[has], top_m[node[has]])
+        keys, score, by_links = keys[agrees], score[agrees], by_links[agrees]
     allowed = barred[keys // k] != keys % k
     keys, score, by_links = keys[allowed], score[allowed], by_links[allowed]
     if not len(keys):
@@ -407,6 +512,34 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndar
     acc, tgt, by_links = acc[best], tgt[best], by_links[best]
     first_acc = np.concatenate(([True], acc[1:] != acc[:-1]))
     return acc[first_acc], tgt[first_acc], by_links[first_acc]
+
+
+def _joins_agree(identity: _Identity, keys: np.ndarray, k: int, labels: np.ndarray, src: np.ndarray,
+                 target: np.ndarray, node: np.ndarray, carriers: np.ndarray) -> np.ndarray:
+    """Whether each candidate join ``account * k + cluster`` agrees more than it disagrees, in bits.
+
+    The test of :func:`_disagreeing_dropped` between one account ``a`` and
+    the members of the cluster ``B`` it would join: each value of ``a`` whose
+    largest cluster is ``B`` adds ``log2(N_k / d_v)`` bits per carrier in
+    ``B`` (``carriers``: the edges' values' carriers there; counted as the
+    coverage of a join is), and each member of ``B`` that carries one value
+    of an identity kind of which ``a`` carries one other takes ``D_k`` bits.
+    """
+    pair_key = src.astype(np.int64) * k + target
+    nk = identity.node_kind[node]
+    acc_single = nk >= 0
+    acc_single[acc_single] = identity.single_value[src[acc_single], nk[acc_single]] >= 0
+    gain = carriers * (identity.bits[node] + np.where(acc_single, identity.penalty[np.maximum(nk, 0)], 0.0))
+    uk, inverse = np.unique(pair_key, return_inverse=True)
+    agree = np.bincount(inverse.reshape(-1), weights=gain, minlength=len(uk))
+    at = np.minimum(np.searchsorted(uk, keys), max(len(uk) - 1, 0))
+    bits = np.where(uk[at] == keys, agree[at], 0.0) if len(uk) else np.zeros(len(keys))
+    acc, tgt = keys // k, keys % k
+    grouped = np.flatnonzero(np.bincount(labels, minlength=k)[labels] >= 2)
+    counts = np.zeros((k, len(identity.penalty)))
+    np.add.at(counts, labels[grouped], (identity.single_value[grouped] >= 0).astype(np.float64))
+    mine = (identity.single_value[acc] >= 0).astype(np.float64)
+    return bits - (mine * identity.penalty * counts[tgt]).sum(axis=1) >= 0
 
 
 def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndarray,
@@ -460,7 +593,8 @@ def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndar
 
 
 def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.ndarray, known: np.ndarray,
-           known_size: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
+           known_size: np.ndarray, settings: Settings,
+           identity: _Identity | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """Regroup the tight groups of each cluster in ``check`` so that groups stay together only when dense.
 
     Membership must not be self-referential: a household's own card and
@@ -521,6 +655,8 @@ def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.nd
     weight = np.zeros(carriers.shape[1])
     weight[column] = edges.weight[idx]
     between = sp.triu(carriers @ sp.diags(weight) @ carriers.T, k=1).tocoo()
+    if identity is not None and between.nnz:
+        between = _disagreeing_dropped(between, carriers, edges, idx, column, atom, acc, n_atoms, identity)
     group = np.arange(n_atoms, dtype=np.int64)
     order = np.lexsort((first_member, cluster_of))  # atoms of a cluster together, by smallest member
     bounds = np.flatnonzero(np.diff(cluster_of[order])) + 1
@@ -571,6 +707,39 @@ def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.nd
     return acc[leaves], group[atom[acc[leaves]]]
 
 
+def _disagreeing_dropped(between: sp.coo_matrix, carriers: sp.csr_matrix, edges: _Edges, idx: np.ndarray,
+                         column: np.ndarray, atom: np.ndarray, acc: np.ndarray, n_atoms: int,
+                         identity: _Identity) -> sp.coo_matrix:
+    """Drop the atom pairs whose account pairs disagree more than they agree (in bits, Fellegi–Sunter).
+
+    For atoms ``S`` and ``T`` the log-likelihood ratio of "one" over "not one"
+    summed over their account pairs: every value both carry adds
+    ``log2(N_k / d_v)`` bits per pair (the information of agreeing on it, as
+    if matches always agreed: an upper bound, so the drop errs towards
+    keeping), every pair that carries one value each of an identity kind and
+    differs on it takes ``D_k`` bits (see :class:`_Identity`). A pair of atoms
+    with a negative sum has no edge in the regrouping.
+    """
+    src, node = edges.src[idx], edges.node[idx]
+    n_cols = carriers.shape[1]
+    bits = np.zeros(n_cols)
+    bits[column] = identity.bits[node]
+    nk = identity.node_kind[node]
+    single = nk >= 0
+    single[single] = identity.single_value[src[single], nk[single]] >= 0
+    penalty = np.zeros(n_cols)
+    penalty[column[single]] = identity.penalty[nk[single]]
+    agree = carriers @ sp.diags(bits) @ carriers.T
+    ones = sp.csr_matrix((np.ones(int(single.sum())), (atom[src[single]], column[single])), shape=carriers.shape)
+    agree = (agree + ones @ sp.diags(penalty) @ ones.T).tocsr()
+    counts = np.zeros((n_atoms, len(identity.penalty)))
+    np.add.at(counts, atom[acc], (identity.single_value[acc] >= 0).astype(np.float64))
+    r, c = between.row, between.col
+    llr = np.asarray(agree[r, c]).reshape(-1) - ((counts[r] * identity.penalty) * counts[c]).sum(axis=1)
+    keep = llr >= 0
+    return sp.coo_matrix((between.data[keep], (r[keep], c[keep])), shape=between.shape)
+
+
 def _atoms_earn(edges: _Edges, idx: np.ndarray, atom: np.ndarray, group: np.ndarray, atom_size: np.ndarray,
                 settings: Settings) -> np.ndarray:
     """Whether each atom earns its place in its group by what it shares with the rest of the group.
@@ -580,8 +749,10 @@ def _atoms_earn(edges: _Edges, idx: np.ndarray, atom: np.ndarray, group: np.ndar
     ``min_links`` independent values whose carriers outside ``G`` lie mostly
     (``link_share``) in ``R``, or one strong value, or one value of a kind
     that stands alone carried by ``exclusive_link`` accounts or more, mostly
-    in ``R``. Density is not tested here: the grouping already asked for it.
-    Atoms alone in their group pass.
+    in ``R``; and at least half of ``G``'s accounts must carry one of those
+    linking values, so that one member's link (a household member who used a
+    team's template) does not carry the whole group. Density is not tested
+    here: the grouping already asked for it. Atoms alone in their group pass.
     """
     n_atoms = len(atom_size)
     src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
@@ -596,6 +767,9 @@ def _atoms_earn(edges: _Edges, idx: np.ndarray, atom: np.ndarray, group: np.ndar
     earned = np.zeros(n_atoms, dtype=bool)
     earned[keys[(counts >= settings.min_links) | strong]] = True
     earned[at[link & (degree >= settings.exclusive_link) & edges.alone[node]]] = True
+    # The links must tie the group, not one of its members: most of the atom's accounts carry one.
+    linked = np.bincount(atom[pd.unique(src[link])], minlength=n_atoms)
+    earned &= 2 * linked >= atom_size
     group_size = np.bincount(group, weights=atom_size, minlength=n_atoms)
     return earned | (group_size[group] == atom_size)
 
@@ -666,6 +840,7 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     """
     n = graph.n_accounts
     edges = _Edges.of(graph, wobs)
+    identity = _Identity.of(graph, wobs)
     labels = pd.factorize(community, sort=False)[0].astype(np.int64)  # working ids; canonical at the end
     next_id = int(labels.max()) + 1 if n else 0
     dirty = np.ones(next_id, dtype=bool)  # clusters to evaluate in this round
@@ -699,7 +874,7 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
         same = piece_size == size[piece_old]  # the piece is its whole old cluster: nothing changed
         if not len(peeled) and same.all():
             # Every account has earned its place: now every tight group must, too.
-            split = _split(edges, labels, unsplit, wobs.accounts, atoms, atom_base, settings)
+            split = _split(edges, labels, unsplit, wobs.accounts, atoms, atom_base, settings, identity)
             unsplit[:] = False
             if split is not None:
                 leavers, group = split
@@ -718,7 +893,7 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
                 recut = np.zeros(next_id, dtype=bool)
                 recut[: len(cut)] = cut
                 continue
-            joined = _rejoin(edges, labels, barred, core, settings)
+            joined = _rejoin(edges, labels, barred, core, settings, identity)
             if joined is None:
                 break
             joiners, targets, core[joiners] = joined
@@ -756,13 +931,18 @@ def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community
     final_sizes = np.bincount(canonical)
     att = _attachment(edges, canonical)
     alone = final_sizes[canonical] < 2
-    periphery = np.full(n, -1, dtype=np.int64)
-    peripheral = np.flatnonzero(alone & (touched >= 0))
-    ids, inverse = np.unique(touched[peripheral], return_inverse=True)
-    heir = np.empty(len(ids), dtype=np.int64)
-    for i, c in enumerate(ids.tolist()):
-        while c >= 0 and c in forward:
-            c = forward[c]
-        heir[i] = canonical_of[c] if c >= 0 and size[c] >= 2 else -1
-    periphery[peripheral] = heir[inverse]
-    return Membership(canonical, att, periphery, community, rounds)
+
+    def heirs(working: np.ndarray) -> np.ndarray:
+        """Singletons' working cluster ids → canonical id of what the cluster became (-1: gone)."""
+        out = np.full(n, -1, dtype=np.int64)
+        chosen = np.flatnonzero(alone & (working >= 0))
+        ids, inverse = np.unique(working[chosen], return_inverse=True)
+        heir = np.empty(len(ids), dtype=np.int64)
+        for i, c in enumerate(ids.tolist()):
+            while c >= 0 and c in forward:
+                c = forward[c]
+            heir[i] = canonical_of[c] if c >= 0 and size[c] >= 2 else -1
+        out[chosen] = heir[inverse]
+        return out
+
+    return Membership(canonical, att, heirs(touched), community, rounds, heirs(barred))

@@ -123,12 +123,13 @@ def test_every_member_earns_its_place(scenario: str) -> None:
     assert (np.bincount(labels)[membership.periphery_of[periphery]] >= 2).all()
     # ...and fails the membership rule: no singleton (periphery accounts included) earns a place
     # in the cluster holding most carriers of its values, by links, a strong link or one value of
-    # the cluster's own tooling (the join rule, asked here of every singleton, barred or not).
-    from sybilgraph.cluster import _rejoin
+    # the cluster's own tooling (the join rule), except the cluster the group test took it out of.
+    # The same evidence against a join that the clustering weighs (disagreeing identity values) applies.
+    from sybilgraph.cluster import _Identity, _rejoin
 
     core = np.zeros(len(labels), dtype=bool)
     _earned(edges, edges.of_accounts(members), labels, settings, core)
-    joiners = _rejoin(edges, labels, np.full(len(labels), -1, dtype=np.int64), core, settings)
+    joiners = _rejoin(edges, labels, membership.barred, core, settings, _Identity.of(graph, wobs))
     assert joiners is None, f"{len(joiners[0])} singletons earn a place in a cluster"
 
 
@@ -172,3 +173,77 @@ def test_one_value_alone_binds_a_ring_own_tooling() -> None:
     apart = sg.cluster_accounts(_pinned_input(), seed=0, exclusive_link=13).assignments.set_index("account_id")
     assert (apart.loc[[f"s{i}" for i in range(4)], "cluster_size"] == 1).all()
     assert (apart.loc[[f"s{i}" for i in range(4)], "periphery_of"] == apart.loc["r0", "cluster_id"]).all()
+
+
+def _person_records(person: str, fields: dict[str, str], copies: int) -> list[tuple[str, str, str]]:
+    return [(f"{person}-{c}", kind, value) for c in range(copies) for kind, value in fields.items()]
+
+
+def _records_world(shared_given_name: bool) -> pd.DataFrame:
+    """Persons with two identical records each; persons p and q also share a rare given name and a postcode."""
+    rows: list[tuple[str, str, str]] = []
+    for i in range(30):  # background persons: their record pairs teach how often matches agree on each kind
+        rows += _person_records(f"bg{i:02d}", {"given_name": f"name{i}", "surname": f"sur{i}", "dob": f"19{i:02d}0101",
+                                               "ssid": f"{1000 + i}", "street": f"{i} main street",
+                                               "postcode": f"{2000 + i % 10}"}, 2)
+    for person, n in (("p", 1), ("q", 2)):
+        rows += _person_records(person, {"given_name": "zed" if shared_given_name else f"zed{n}", "surname": f"qsur{n}",
+                                         "dob": f"18{n:02d}0101", "ssid": f"{9000 + n}", "street": f"{n} high street",
+                                         "postcode": "9999"}, 2)
+    return pd.DataFrame(rows, columns=["account_id", "kind", "value"])
+
+
+def test_disagreeing_persons_stay_apart() -> None:
+    # Two persons whose records share only a rare given name and a postcode differ on surname, date of birth,
+    # national id and street, kinds on which each person's own records always agree: they are two people.
+    # Before the disagreement test, the two shared values were two links and the four records one cluster.
+    for seed in range(3):
+        a = sg.cluster_accounts(_records_world(True), seed=seed).assignments.set_index("account_id")["cluster_id"]
+        assert a["p-0"] == a["p-1"] != a["q-0"] == a["q-1"]
+        assert all(a[f"bg{i:02d}-0"] == a[f"bg{i:02d}-1"] for i in range(30))
+
+
+def test_disagreement_never_weighs_kinds_that_matches_do_not_share() -> None:
+    # An operator's ring: one device image, cards in pairs, and an e-mail address each (single-valued kinds on
+    # which its own accounts differ by design). Its members must stay one cluster.
+    rows = []
+    for i in range(12):
+        rows += [(f"r{i:02d}", "device", "emu-image"), (f"r{i:02d}", "payment", f"card{i // 2}"),
+                 (f"r{i:02d}", "email", f"bot{i}@mail{i}.example"), (f"r{i:02d}", "prompt", f"tmpl-{i % 3}")]
+    for i in range(40):  # pairs of ordinary people who each share a phone and a card with one other
+        rows += [(f"h{i:02d}", "device", f"phone{i // 2}"), (f"h{i:02d}", "payment", f"family{i // 2}"),
+                 (f"h{i:02d}", "email", f"person{i}@isp.example")]
+    a = sg.cluster_accounts(pd.DataFrame(rows, columns=["account_id", "kind", "value"]), seed=0)
+    labels = a.assignments.set_index("account_id")["cluster_id"]
+    assert len({labels[f"r{i:02d}"] for i in range(12)}) == 1
+
+
+def test_one_member_tooling_does_not_carry_a_household_into_a_team() -> None:
+    # Leiden proposes one community for everyone. A household (family card, home IP) whose one member also
+    # sent the team's template must not ride into the team on that member's link: the links that keep a
+    # group must cover most of it. Before, the template (10+ carriers, all others in the team) kept all three.
+    from sybilgraph._report import Report
+    from sybilgraph.cluster import earn_membership
+    from sybilgraph.graph import graph_edges, label_components
+    from sybilgraph.ingest import read_encoded
+    from sybilgraph.normalise import normalise_encoded
+    from sybilgraph.settings import Settings
+    from sybilgraph.weights import weight_encoded
+
+    rows = []
+    for i in range(12):
+        rows += [(f"t{i:02d}", "device", "emu-image"), (f"t{i:02d}", "payment", f"card{i // 2}"),
+                 (f"t{i:02d}", "prompt", "tmpl-shared"), (f"t{i:02d}", "ip", f"203.0.113.{i}")]
+    for i in range(3):
+        rows += [(f"h{i}", "payment", "family-card"), (f"h{i}", "ip", "198.51.100.9"), (f"h{i}", "device", f"phone{i}")]
+    rows.append(("h0", "prompt", "tmpl-shared"))
+    obs = pd.DataFrame(rows, columns=["account_id", "kind", "value"])
+    settings, report = Settings(), Report()
+    read = read_encoded(obs, account_col="account_id", kind_col="kind", value_col="value", timestamp_col=None,
+                        report=report)
+    wobs = weight_encoded(normalise_encoded(read, settings, report=report), settings, report=report)
+    graph = label_components(graph_edges(wobs))
+    membership = earn_membership(graph, wobs, np.zeros(graph.n_accounts, dtype=np.int64), settings)
+    label = dict(zip(list(wobs.accounts), membership.cluster.tolist()))
+    assert len({label[f"t{i:02d}"] for i in range(12)}) == 1
+    assert label["h0"] == label["h1"] == label["h2"] != label["t00"]
