@@ -36,6 +36,10 @@ Figures:
     made a new cluster, which assignment never does), ``changed`` (the full
     run no longer has the cluster the model assigned to, or moved the account
     away from a cluster whose other accounts stayed), ``other``.
+``full_vs_full`` / ``agree_stable``
+    The full run's own stability: the share of new accounts on which a second full run on day 1 + the
+    batch, differing only in ``seed`` (+1), gives the same membership (both alone, or clusters of the
+    same accounts); and ``agree`` restricted to those ``n_stable`` accounts.
 ``accounts_per_s``
     New accounts per CPU second of :meth:`Model.assign` (read, normalise,
     look up, join) on the batch; with ``--speed-scale``, also on a batch of a
@@ -77,6 +81,17 @@ def plant(day2: pd.DataFrame, r1: sg.ClusterResult, rng: np.random.Generator) ->
     extra_frame["timestamp"] = np.nan
     day2 = pd.concat([day2, extra_frame[day2.columns]], ignore_index=True)
     return {"day2": day2, "split": split_id, "broken": broken, "merge": (p_id, q_id)}
+
+
+def same_membership(a: pd.DataFrame, b: pd.DataFrame, accounts: np.ndarray) -> np.ndarray:
+    """For each of ``accounts``: alone in both assignments, or in clusters of the same accounts in both."""
+    def members(frame: pd.DataFrame) -> pd.Series:
+        f = frame.set_index("account_id")
+        sets = f.groupby("cluster_id").apply(lambda g: frozenset(g.index))
+        out = f.loc[accounts, "cluster_id"].map(sets)
+        return out.where((f.loc[accounts, "cluster_size"] >= 2).to_numpy(), None)
+    ma, mb = members(a), members(b)
+    return np.array([x == y for x, y in zip(ma, mb)], dtype=bool)
 
 
 def run(scenario: str, scale: float, seed: int, overrides: dict) -> dict:
@@ -153,6 +168,10 @@ def run(scenario: str, scale: float, seed: int, overrides: dict) -> dict:
     born = ~agree & ~alone_full & (f["first_seen"].to_numpy() == full.assignments["run"].iloc[0])
     existing = set(full.clusters["cluster_id"][full.clusters["first_seen"] < full.assignments["run"].iloc[0]].tolist())
     changed = ~agree & ~born & ~alone_inc & ~np.isin(inc["cluster_id"].fillna(-1).to_numpy(), list(existing))
+    # --- the full run's own stability: a second full run that differs only in the seed
+    full2 = sg.cluster_accounts(pd.concat([day1, batch], ignore_index=True), seed=seed + 1,
+                                previous=r1.assignments, **overrides)
+    stable = same_membership(full.assignments, full2.assignments, new)
     row = {
         "scenario": scenario, "accounts": len(accounts), "new": len(new), "gone": len(gone),
         "keep_id": float(keep.mean()), "keep_id_plain": float(keep_plain.mean()),
@@ -160,7 +179,8 @@ def run(scenario: str, scale: float, seed: int, overrides: dict) -> dict:
         "n_same": int(same_set.sum()), "keep_id_j90": float(keep[near].mean()) if near.any() else float("nan"),
         "n_j90": int(near.sum()),
         "split_named": split_named, "merge_named": merge_named,
-        "agree": float(agree.mean()), "dis_born": int(born.sum()), "dis_changed": int(changed.sum()),
+        "agree": float(agree.mean()), "full_vs_full": float(stable.mean()),
+        "agree_stable": float(agree[stable].mean()) if stable.any() else float("nan"), "n_stable": int(stable.sum()), "dis_born": int(born.sum()), "dis_changed": int(changed.sum()),
         "dis_other": int((~agree & ~born & ~changed).sum()),
         "assigned_accounts": int(len(done.assignments)), "accounts_per_s": len(done.assignments) / max(cpu, 1e-9),
         "wall_s": round(wall, 3), "full_run_due": done.drift.full_run_due,
@@ -201,7 +221,8 @@ def main() -> int:
     rows = [run(name, scale, args.seed, overrides) for name in (args.scenario or ["distillation"])]
     columns = ["scenario", "accounts", "new", "gone", "n_keep", "keep_id", "keep_id_plain", "n_same", "keep_id_same",
                "n_j90", "keep_id_j90",
-               "split_named", "merge_named", "agree", "dis_born", "dis_changed", "dis_other", "accounts_per_s",
+               "split_named", "merge_named", "agree", "full_vs_full", "n_stable", "agree_stable", "dis_born",
+               "dis_changed", "dis_other", "accounts_per_s",
                "full_run_due"]
     print(_common.markdown_table(rows, columns))
     speed_rows = []

@@ -426,8 +426,6 @@ class Model:
                     vm: np.ndarray, b_kind: np.ndarray, b_text: np.ndarray, src: np.ndarray, val: np.ndarray,
                     degree: np.ndarray) -> tuple[np.ndarray, np.ndarray, pd.DataFrame] | None:
         """Groups formed by the accounts left alone (see Notes of :meth:`assign`), or None."""
-        from .pipeline import cluster_accounts
-
         if not alone.any():
             return None
         ok = alone[src] & (self.top_cluster[val] < 0) & (degree >= 2) & (degree <= GROUP_VALUE_CAP)
@@ -454,12 +452,13 @@ class Model:
         if sub.empty:
             return None
         # Two filler accounts with values of their own, so no value is "carried by every account" of this small input.
-        names = set(sub["account_id"])
-        fillers = [f"\x00filler-{i}" for i in range(len(names) + 2) if f"\x00filler-{i}" not in names][:2]
+        names = sub["account_id"]
+        taken = set(names[names.str.startswith("\x00filler-")].tolist())
+        fillers = [f"\x00filler-{i}" for i in range(len(taken) + 2) if f"\x00filler-{i}" not in taken][:2]
         sub = pd.concat([sub, pd.DataFrame({"account_id": fillers, "kind": ["filler"] * 2, "value": fillers})],
                         ignore_index=True)
         settings = self.settings.replace(derive_ip_prefix=False, derive_email_domain=False)
-        res = cluster_accounts(sub, settings=settings, timestamp_col=None).assignments
+        res = _pipeline_clusters(sub, settings)
         res = res[(res["cluster_size"] >= 2) & ~res["account_id"].isin(fillers)]
         if res.empty:
             return None
@@ -496,7 +495,13 @@ class Model:
         n = len(uniq)
         if n == 0:
             return np.zeros(0, dtype=object)
-        norm = pa.concat_arrays([_normalise_chunk(uniq[lo:lo + _CHUNK]) for lo in range(0, n, _CHUNK)])
+        norm_all = pa.concat_arrays([_normalise_chunk(uniq[lo:lo + _CHUNK]) for lo in range(0, n, _CHUNK)])
+        # Texts that normalise alike get the same id: shingle and match each normalised text once.
+        enc = pc.dictionary_encode(norm_all)
+        of_norm = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        norm = enc.dictionary
+        codes = of_norm[codes]
+        n = len(norm)
         texts_norm = norm.to_numpy(zero_copy_only=False).astype(object)
         ids = np.full(n, None, dtype=object)
         todo = texts_norm != ""
@@ -583,6 +588,29 @@ class Model:
         evidence[acc] = ev[np.searchsorted(pairs, acc * k + tgt)] / np.maximum(t_size[tgt], 1)
         by_rule[acc] = True
         return target, links, evidence, by_rule
+
+
+def _pipeline_clusters(observations: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """``account_id, cluster_id, cluster_size`` of :func:`sybilgraph.cluster_accounts` on ``observations``.
+
+    The same stages in the same order (read, normalise, weight, graph,
+    components, Leiden, membership), without the tables that explain the
+    clusters, which :meth:`Model.assign` does not use.
+    """
+    from .cluster import earn_membership, leiden_communities
+    from .graph import graph_edges, label_components
+    from .weights import weight_encoded
+
+    report = Report()
+    enc = read_encoded(observations, timestamp_col=None, report=report)
+    norm = normalise_encoded(enc, settings, report=report)
+    wobs = weight_encoded(norm, settings, report=report)
+    graph = label_components(graph_edges(wobs))
+    membership = earn_membership(graph, wobs, leiden_communities(graph, wobs.accounts, settings), settings)
+    cluster = membership.cluster.astype(np.int64)
+    size = np.bincount(cluster, minlength=int(cluster.max()) + 1 if len(cluster) else 0)
+    return pd.DataFrame({"account_id": np.asarray(wobs.accounts, dtype=object), "cluster_id": cluster,
+                         "cluster_size": size[cluster]})
 
 
 def _keys(kind: np.ndarray, text: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from ._write import output_format, printable, staged_writes, unescape_cell, unes
 from .settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .model import Model
     from .views import ClusterView
     from .why import AccountExplanation, ClusterExplanation
 
@@ -111,6 +112,25 @@ class ClusterResult:
         from .export import to_networkx
 
         return to_networkx(self, cluster_id)
+
+    def save_model(self, directory: str | os.PathLike[str], *, observations: Any = None,
+                   constraints: pd.DataFrame | None = None, account_col: str = "account_id", kind_col: str = "kind",
+                   value_col: str = "value", timestamp_col: str | None = "timestamp") -> Model:
+        """Build the model of this run and save it into ``directory``; return the model.
+
+        Short for ``build_model(self, observations=..., constraints=...).save(directory)``
+        (see :func:`sybilgraph.model.build_model` and :meth:`sybilgraph.model.Model.save`).
+        Pass the raw ``observations`` the run was made from when they hold
+        prompts (so new prompts are matched to the run's templates), with
+        their column names (``account_col=``, ``kind_col=``, ``value_col=``,
+        ``timestamp_col=``) as given to :func:`sybilgraph.cluster_accounts`.
+        """
+        from .model import build_model
+
+        model = build_model(self, constraints=constraints, observations=observations, account_col=account_col,
+                            kind_col=kind_col, value_col=value_col, timestamp_col=timestamp_col)
+        model.save(directory)
+        return model
 
     def __repr__(self) -> str:
         groups = self.groups()

@@ -229,3 +229,31 @@ def test_assign_does_not_depend_on_row_order(model_dir: Path) -> None:
     for seed in range(3):
         other = model.assign(batch.sample(frac=1, random_state=seed)).assignments
         pd.testing.assert_frame_equal(one, other.sort_values("account_id").reset_index(drop=True))
+
+
+def test_result_save_model_equals_build_model_save(tmp_path: Path, model_dir: Path) -> None:
+    obs = world()
+    result = sg.cluster_accounts(obs, seed=0)
+    model = result.save_model(tmp_path / "m2", observations=obs)
+    assert (tmp_path / "m2" / "manifest.json").is_file()
+    for name in ("accounts.parquet", "values.parquet", "edges.parquet", "templates.parquet", "meta.json"):
+        assert (tmp_path / "m2" / name).read_bytes() == (model_dir / name).read_bytes()
+    done = load_model(tmp_path / "m2").assign(new_batch())
+    pd.testing.assert_frame_equal(done.assignments, model.assign(new_batch()).assignments)
+
+
+def test_prompts_that_normalise_alike_get_one_template(model_dir: Path) -> None:
+    # Two raw prompts that differ only in case and spacing normalise to one text: one template id, one value.
+    batch = pd.DataFrame({"account_id": ["q1", "q2"], "kind": ["prompt", "prompt"],
+                          "value": ["Write  a SONNET about owls", "write a sonnet about owls"]})
+    model = load_model(model_dir)
+    ids = model._prompt_ids(*_codes(batch["value"]))
+    assert ids[0] == ids[1] and ids[0] is not None
+
+
+def _codes(values: pd.Series):
+    import numpy as np
+    import pyarrow as pa
+
+    texts = pa.array(values.tolist(), type=pa.large_string())
+    return np.arange(len(values), dtype=np.int64), texts
