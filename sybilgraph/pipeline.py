@@ -18,9 +18,8 @@ import pyarrow as pa
 
 from ._errors import ParameterError
 from ._report import Report
-from .cluster import earn_membership, leiden_communities
-from .explain import cluster_table, evidence_table
-from .graph import graph_edges, label_components
+from .engines import get_engine
+from .engines.local import cluster_components, explain_components
 from .ingest import Source, read_encoded
 from .normalise import normalise_encoded
 from .results import ClusterResult
@@ -38,6 +37,7 @@ def cluster_accounts(
     kind_col: str = "kind",
     value_col: str = "value",
     timestamp_col: str | None = "timestamp",
+    engine: str = "local",
     **overrides: Any,
 ) -> ClusterResult:
     """Group accounts into operator clusters by the values they share.
@@ -51,6 +51,10 @@ def cluster_accounts(
         All parameters; defaults to ``Settings()``.
     account_col, kind_col, value_col, timestamp_col : str
         Column names in ``observations``.
+    engine : {"local", "spark"}, default "local"
+        Where the stages run (see :mod:`sybilgraph.engines`); ``"spark"``
+        also takes a Spark DataFrame or a Parquet path and gives the same
+        clusters and ids.
     **overrides
         Any :class:`Settings` field (``seed=1``, ``resolution=0.5``, ...),
         applied on top of ``settings``.
@@ -97,6 +101,14 @@ def cluster_accounts(
             settings = settings.replace(**overrides)
         except TypeError as err:
             raise ParameterError(f"cluster_accounts got an unknown setting: {err}") from err
+    run = get_engine(engine) if engine != "local" else _cluster_local
+    return run(observations, settings=settings, account_col=account_col, kind_col=kind_col, value_col=value_col,
+               timestamp_col=timestamp_col)
+
+
+def _cluster_local(observations: Source, *, settings: Settings, account_col: str, kind_col: str, value_col: str,
+                   timestamp_col: str | None) -> ClusterResult:
+    """The local engine: every stage in memory (see :func:`cluster_accounts`)."""
     report = Report()
     timings: dict[str, float] = {}
     with _timed(timings, "read"):
@@ -111,30 +123,9 @@ def cluster_accounts(
         del obs
     with _timed(timings, "weight"):
         wobs = weight_encoded(norm, settings, report=report)
-    with _timed(timings, "graph"):
-        edges = graph_edges(wobs)
-    with _timed(timings, "components"):
-        graph = label_components(edges)
-        del edges
-    with _timed(timings, "leiden"):
-        community = leiden_communities(graph, wobs.accounts, settings)
-    with _timed(timings, "membership"):
-        membership = earn_membership(graph, wobs, community, settings)
+    found = cluster_components(wobs, settings, timings)
     with _timed(timings, "explain"):
-        evidence = evidence_table(graph, wobs, membership)
-        clusters = cluster_table(graph, wobs, membership, evidence)
-        sizes = clusters["size"].to_numpy()
-        periphery = pd.array(membership.periphery_of, dtype="Int64")
-        periphery[membership.periphery_of < 0] = pd.NA
-        assignments = pd.DataFrame(
-            {
-                "account_id": wobs.accounts,
-                "cluster_id": membership.cluster,
-                "cluster_size": sizes[membership.cluster],
-                "attachment": membership.attachment,
-                "periphery_of": periphery,
-            }
-        )
+        assignments, clusters, evidence = explain_components(found, wobs)
     with _timed(timings, "normalise"):
         observations_table = norm.to_frame()
     return ClusterResult(assignments, clusters, evidence, observations_table, norm.templates, report, settings, timings)
