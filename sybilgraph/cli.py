@@ -134,6 +134,9 @@ def _parser() -> argparse.ArgumentParser:
                          "attachment, periphery_of")
     cl.add_argument("--clusters", help="also write the per-cluster table here")
     cl.add_argument("--evidence", help="also write the per-cluster evidence table here")
+    cl.add_argument("--engine", choices=("local", "spark"), default="local",
+                    help="where to run: in memory (local, default) or on Apache Spark (needs the spark extra)")
+    cl.add_argument("--spark-master", default=None, help="Spark master URL for --engine spark, e.g. local[2]")
     _add_settings_args(cl)
     cl.set_defaults(func=_cluster)
 
@@ -225,8 +228,13 @@ def _check_inputs(inputs: Sequence[tuple[str, str | None]]) -> list[tuple[str, s
 def _run_cluster(args: argparse.Namespace, settings: "Settings") -> "ClusterResult":
     from .pipeline import cluster_accounts
 
+    engine = getattr(args, "engine", "local")
+    if engine == "spark":
+        from .engines.spark import spark_session
+
+        spark_session(args.spark_master)  # the engine then uses this session
     return cluster_accounts(args.observations, settings=settings, account_col=args.account_col, kind_col=args.kind_col,
-                            value_col=args.value_col, timestamp_col=args.timestamp_col)
+                            value_col=args.value_col, timestamp_col=args.timestamp_col, engine=engine)
 
 
 def _cluster(args: argparse.Namespace) -> int:

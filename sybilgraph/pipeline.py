@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from ._errors import ParameterError

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .._errors import EmptyInputError, EngineError, ParameterError
+from .._errors import EmptyInputError, EngineError
 from .._report import Report
 from ..ingest import Encoded, read_encoded
 from ..normalise import normalise_encoded
@@ -147,7 +147,6 @@ def _normalised(spark: SparkSession, observations: Any, settings: Settings, repo
 
     if isinstance(observations, DataFrame) or _is_parquet(observations):
         frame = observations if isinstance(observations, DataFrame) else spark.read.parquet(str(observations))
-        cols = [c for c in (account_col, kind_col, value_col, timestamp_col) if c and c in frame.columns]
         # Integers become text in Spark (exact); pandas would turn a nullable integer column into floats.
         frame = frame.select(*[F.col(c).cast("string").alias(c) if str(frame.schema[c].dataType) in
                                ("LongType()", "IntegerType()", "ShortType()", "ByteType()") and c != timestamp_col
@@ -290,6 +289,7 @@ def connected_components(edges: DataFrame, *, max_rounds: int = 100) -> DataFram
 
     e = edges.select(F.least("src", "dst").alias("u"), F.greatest("src", "dst").alias("v")).where("u != v").distinct()
     e = e.localCheckpoint()
+    before = _checksum(e)
     for _ in range(max_rounds):
         # Large star: every node links its larger neighbours to the smallest node it sees.
         both = e.select("u", "v").unionByName(e.select(F.col("v").alias("u"), F.col("u").alias("v")))
@@ -301,15 +301,25 @@ def connected_components(edges: DataFrame, *, max_rounds: int = 100) -> DataFram
         small = large.join(low, "v").select(F.col("u"), F.col("m")).unionByName(low.select(F.col("v").alias("u"), "m"))
         small = small.select(F.least("u", "m").alias("u"), F.greatest("u", "m").alias("v")).where("u != v").distinct()
         small = small.localCheckpoint()
-        changed = small.exceptAll(e).limit(1).count() + e.exceptAll(small).limit(1).count()
+        # One job per round: the edge sets are compared by size and a 64-bit hash sum (distinct rows).
+        now = _checksum(small)
         e = small
-        if not changed:
+        if now == before:
             break
+        before = now
     else:
         raise EngineError(f"connected components did not converge in {max_rounds} rounds")
     # Converged: stars around each component's smallest node.
     return e.select(F.col("v").alias("node"), F.col("u").alias("component")).unionByName(
         e.select(F.col("u").alias("node"), F.col("u").alias("component"))).distinct()
+
+
+def _checksum(edges: DataFrame) -> tuple[Any, ...]:
+    """Size and 64-bit hash sum of a set of edges ``u, v``."""
+    from pyspark.sql import functions as F
+
+    row = edges.agg(F.count("*"), F.sum(F.xxhash64("u", "v").cast("decimal(38,0)"))).first()
+    return tuple(row) if row is not None else ()
 
 
 def _components(edges: DataFrame) -> DataFrame:
@@ -342,7 +352,8 @@ def _components_with_guard(spark: SparkSession, edges: DataFrame, limit: int,
         if top.rows <= limit:
             return comp, (int(top.n), int(top.nv))
         big = sizes.where(F.col("rows") > limit).select("component")
-        cap = comp.join(big, "component").agg(F.max("degree")).first()[0] // 2
+        top_degree = comp.join(big, "component").agg(F.max("degree")).first()
+        cap = int(top_degree[0]) // 2 if top_degree is not None else 0
         if cap < 2:
             raise EngineError(f"a component of {top.rows} rows cannot be cut below max_component_rows={limit}")
         dropped = comp.join(big, "component").where(F.col("degree") > cap).select("kind", "value").distinct()
@@ -457,8 +468,3 @@ def _lap(clock: dict[str, float], stage: str, start: float) -> float:
     now = time.perf_counter()
     clock[stage] = clock.get(stage, 0.0) + now - start
     return now
-
-
-def _check(value: object, name: str) -> None:  # pragma: no cover - kept for symmetry with the CLI
-    if not isinstance(value, int) or value < 1:
-        raise ParameterError(f"The '{name}' parameter of cluster_spark must be an int >= 1. Got {value!r} instead.")
