@@ -158,6 +158,10 @@ def _normalised(spark: SparkSession, observations: Any, settings: Settings, repo
                            timestamp_col=timestamp_col, report=report)
         frame = spark.createDataFrame(_objects(enc.to_frame(object_columns=True)))
         raw = frame.mapInPandas(lambda batches: _normalise_batches(batches, settings, None, read=False), _ROWS)
+        # Accounts every row of which the reader skipped still come back, as singletons.
+        listed = pd.DataFrame({"account_id": enc.accounts.to_pylist(), "kind": None, "value": None,
+                               "timestamp": np.nan, "note": "account"})
+        raw = raw.unionByName(spark.createDataFrame(_objects(listed), _ROWS))
     raw = raw.localCheckpoint()
     _collect_notes(raw, report)
     prompts = raw.where("note = 'prompt'").select("account_id", "value", "timestamp").toPandas()
