@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Iterator, TextIO
 
-__all__ = ["logger", "Stage", "stage", "show_progress"]
+__all__ = ["logger", "Stage", "stage", "timed", "show_progress"]
 
 #: The library's logger; records carry ``stage``, ``seconds`` and the stage's counts as extra attributes.
 logger = logging.getLogger("sybilgraph")
@@ -132,3 +132,14 @@ def stage(name: str) -> Iterator[Stage]:
     if ticker is not None:
         ticker.end(info.describe())
     logger.info("%s", info.describe(), extra={"stage": name, "seconds": info.seconds, **info.counts})
+
+
+@contextmanager
+def timed(timings: dict[str, float], name: str) -> Iterator[Stage]:
+    """:func:`stage`, with its wall-clock seconds also added to ``timings[name]``."""
+    start = time.perf_counter()
+    try:
+        with stage(name) as info:
+            yield info
+    finally:
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - start

@@ -202,6 +202,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="also write the per-cluster evidence table here (.csv, .csv.gz, .parquet, .pq)")
     cl.add_argument("--json", action="store_true",
                     help="print a machine-readable summary (JSON) on stdout: counts, outputs, notes, timings, settings")
+    cl.add_argument("--engine", choices=("local", "spark"), default="local",
+                    help="where to run: in memory (local, default) or on Apache Spark (needs the spark extra)")
+    cl.add_argument("--spark-master", default=None, metavar="URL",
+                    help="Spark master URL for --engine spark, e.g. local[2] (default: the active session or local[*])")
     _add_run_args(cl)
     _add_settings_args(cl)
     cl.set_defaults(func=_cluster)
@@ -397,10 +401,15 @@ def _check_inputs(inputs: Sequence[tuple[str, str | None]]) -> list[tuple[str, s
 def _run_cluster(args: argparse.Namespace, settings: "Settings") -> "ClusterResult":
     from .pipeline import cluster_accounts
 
+    engine = getattr(args, "engine", "local")
+    if engine == "spark":
+        from .engines.spark import spark_session
+
+        spark_session(args.spark_master)  # the engine then uses this session
     return cluster_accounts(args.observations, settings=settings, account_col=args.account_col, kind_col=args.kind_col,
                             value_col=args.value_col, timestamp_col=args.timestamp_col,
                             previous=getattr(args, "previous_frame", None),
-                            constraints=getattr(args, "constraints_frame", None))
+                            constraints=getattr(args, "constraints_frame", None), engine=engine)
 
 
 def _cluster(args: argparse.Namespace) -> int:

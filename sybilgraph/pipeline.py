@@ -8,21 +8,17 @@ module only chains them and times them.
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from ._errors import ParameterError
-from ._progress import Stage, show_progress
-from ._progress import stage as _stage
+from ._progress import show_progress
+from ._progress import timed as _timed
 from ._report import Report
-from .cluster import earn_membership, leiden_communities
-from .explain import cluster_table, evidence_table
-from .graph import graph_edges, label_components
+from .engines import get_engine
+from .engines.local import ComponentClusters, cluster_components, explain_components
 from .ingest import Source, read_encoded
 from .normalise import normalise_encoded
 from .results import ClusterResult
@@ -48,6 +44,7 @@ def cluster_accounts(
     progress: bool = False,
     previous: Any = None,
     constraints: Any = None,
+    engine: str = "local",
     **overrides: Unpack[SettingsOverrides],
 ) -> ClusterResult:
     """Group accounts into operator clusters by the values they share.
@@ -75,6 +72,10 @@ def cluster_accounts(
         Analyst constraints ``account_a, account_b, relation`` (``must`` or
         ``cannot``), honoured in the output; see
         :func:`sybilgraph.runs.honour_constraints`.
+    engine : {"local", "spark"}, default "local"
+        Where the stages run (see :mod:`sybilgraph.engines`); ``"spark"``
+        also takes a Spark DataFrame or a Parquet path and gives the same
+        clusters and ids.
     **overrides
         Any :class:`Settings` field (``seed=1``, ``resolution=0.5``, ...),
         applied on top of ``settings``; typed by
@@ -117,7 +118,8 @@ def cluster_accounts(
     if progress:
         with show_progress():
             return cluster_accounts(observations, settings=settings, account_col=account_col, kind_col=kind_col,
-                                    value_col=value_col, timestamp_col=timestamp_col, **overrides)
+                                    value_col=value_col, timestamp_col=timestamp_col, previous=previous,
+                                    constraints=constraints, engine=engine, **overrides)
     if settings is None:
         settings = Settings()
     elif not isinstance(settings, Settings):
@@ -127,18 +129,38 @@ def cluster_accounts(
             settings = settings.replace(**overrides)
         except TypeError as err:
             raise ParameterError(f"cluster_accounts got an unknown setting: {err}") from err
-    report = Report()
-    timings: dict[str, float] = {}
-    prev = None
+    # Files of earlier runs and of analysts are read before the work: a bad one fails in well under a second.
+    prev = rules = None
     if previous is not None:
         from .runs import read_previous
 
-        prev = read_previous(previous)  # before the work: a bad file fails in well under a second
-    rules = None
+        prev = read_previous(previous)
     if constraints is not None:
+        if engine != "local":
+            raise ParameterError(f"constraints= is honoured by the local engine only, not engine={engine!r}; "
+                                 "run without constraints or with engine='local'.")
         from .runs import read_constraints
 
         rules = read_constraints(constraints)
+    if engine == "local":
+        result = _cluster_local(observations, settings=settings, account_col=account_col, kind_col=kind_col,
+                                value_col=value_col, timestamp_col=timestamp_col, rules=rules)
+    else:
+        result = get_engine(engine)(observations, settings=settings, account_col=account_col, kind_col=kind_col,
+                                    value_col=value_col, timestamp_col=timestamp_col)
+    if prev is not None:
+        from .runs import stabilise
+
+        with _timed(result.timings, "stable ids"):
+            result = stabilise(result, prev)
+    return result
+
+
+def _cluster_local(observations: Source, *, settings: Settings, account_col: str, kind_col: str, value_col: str,
+                   timestamp_col: str | None, rules: Any = None) -> ClusterResult:
+    """The local engine: every stage in memory (see :func:`cluster_accounts`)."""
+    report = Report()
+    timings: dict[str, float] = {}
     with _timed(timings, "read") as stage:
         obs = read_encoded(observations, account_col=account_col, kind_col=kind_col, value_col=value_col,
                            timestamp_col=timestamp_col, report=report)
@@ -154,57 +176,15 @@ def cluster_accounts(
     with _timed(timings, "weight") as stage:
         wobs = weight_encoded(norm, settings, report=report)
         stage.count(values=len(wobs.value_kind))
-    with _timed(timings, "graph") as stage:
-        edges = graph_edges(wobs)
-        stage.count(edges=len(edges.src))
-    with _timed(timings, "components") as stage:
-        graph = label_components(edges)
-        stage.count(components=len(np.unique(graph.component[:graph.n_accounts])))
-        del edges
-    with _timed(timings, "leiden") as stage:
-        community = leiden_communities(graph, wobs.accounts, settings)
-        stage.count(communities=len(np.unique(community)))
-    with _timed(timings, "membership") as stage:
-        membership = earn_membership(graph, wobs, community, settings)
-        stage.count(clusters=int(membership.cluster.max()) + 1 if len(membership.cluster) else 0)
+    found = cluster_components(wobs, settings, timings)
     if rules is not None:
         from .runs import honour_membership
 
         with _timed(timings, "constraints"):
-            membership = honour_membership(graph, wobs, membership, rules, report)
+            found = ComponentClusters(found.graph, honour_membership(found.graph, wobs, found.membership, rules, report))
     with _timed(timings, "explain") as stage:
-        evidence = evidence_table(graph, wobs, membership)
-        clusters = cluster_table(graph, wobs, membership, evidence)
+        assignments, clusters, evidence = explain_components(found, wobs)
         stage.count(clusters=len(clusters), evidence_rows=len(evidence))
-        sizes = clusters["size"].to_numpy()
-        periphery = pd.array(membership.periphery_of, dtype="Int64")
-        periphery[membership.periphery_of < 0] = pd.NA
-        assignments = pd.DataFrame(
-            {
-                "account_id": wobs.accounts,
-                "cluster_id": membership.cluster,
-                "cluster_size": sizes[membership.cluster],
-                "attachment": membership.attachment,
-                "periphery_of": periphery,
-            }
-        )
     with _timed(timings, "to_frame"):  # the normalised codes as the observations table of the result
         observations_table = norm.to_frame()
-    result = ClusterResult(assignments, clusters, evidence, observations_table, norm.templates, report, settings, timings)
-    if prev is not None:
-        from .runs import stabilise
-
-        with _timed(timings, "stable ids"):
-            result = stabilise(result, prev)
-    return result
-
-
-@contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[Stage]:
-    """Time a stage into ``timings`` and log it (see :mod:`sybilgraph._progress`)."""
-    start = time.perf_counter()
-    try:
-        with _stage(stage) as info:
-            yield info
-    finally:
-        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+    return ClusterResult(assignments, clusters, evidence, observations_table, norm.templates, report, settings, timings)

@@ -62,8 +62,9 @@ def test_runtime_dependencies_are_exactly_the_imports() -> None:
     project = _project()
     declared = {_requirement(r)[0] for r in project["dependencies"]}
     # Optional extras are imported lazily, inside the functions that need them, with a message naming
-    # the extra (sybilgraph.export: networkx; sybilgraph.plot: matplotlib).
-    optional = {_requirement(r)[0] for extra in ("export", "plot") for r in project["optional-dependencies"][extra]}
+    # the extra (sybilgraph.export: networkx; sybilgraph.plot: matplotlib; sybilgraph.engines.spark: pyspark).
+    optional = {_requirement(r)[0] for extra in ("export", "plot", "spark")
+                for r in project["optional-dependencies"][extra]}
     # import name = distribution name for every dependency (python-igraph ships as "igraph")
     assert declared == _imported_distributions() - optional
     assert optional <= _imported_distributions()
