@@ -176,7 +176,6 @@ def _sigterm_raises() -> Iterator[None]:
 
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
-    from .synth import SCENARIOS
 
     p = argparse.ArgumentParser(prog="sybilgraph", description="Find the operators behind fake accounts.",
                                 epilog="Exit status: 0 done, 1 failed (e.g. an output could not be written), 2 usage "
@@ -186,12 +185,16 @@ def _parser() -> argparse.ArgumentParser:
     _add_verbosity(p, argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command")
 
-    demo = sub.add_parser("demo", help="cluster a built-in synthetic campaign and print what was found")
-    demo.add_argument("--scale", type=float, default=0.25,
-                      help="size of the synthetic campaign (1.0 = 124k accounts); default 0.25")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the campaign and of Leiden (default: 0)")
-    demo.set_defaults(func=_demo)
+    _add_run_commands(sub)
+    _add_investigation_commands(sub)
+    _add_evaluation_commands(sub)
+    for command in sub.choices.values():  # -v/-q after the subcommand too: `sybilgraph cluster ... -q`
+        _add_verbosity(command, argparse.SUPPRESS)
+    return p
 
+
+def _add_run_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """``cluster`` and ``assign``: the daily work."""
     cl = sub.add_parser("cluster", help="cluster accounts from an observations file")
     cl.add_argument("observations", help=_OBSERVATIONS_HELP)
     cl.add_argument("-o", "--output", required=True,
@@ -220,8 +223,19 @@ def _parser() -> argparse.ArgumentParser:
                      help="use a model saved by another sybilgraph version (same file format)")
     for name, default in (("--account-col", "account_id"), ("--kind-col", "kind"), ("--value-col", "value"),
                           ("--timestamp-col", "timestamp")):
-        asg.add_argument(name, default=default)
+        asg.add_argument(name, default=default, metavar="C", help=f"column of the new observations (default: {default})")
     asg.set_defaults(func=_assign)
+
+
+def _add_evaluation_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """``demo``, ``synth`` and ``evaluate``: synthetic campaigns and their scores."""
+    from .synth import SCENARIOS
+
+    demo = sub.add_parser("demo", help="cluster a built-in synthetic campaign and print what was found")
+    demo.add_argument("--scale", type=float, default=0.25,
+                      help="size of the synthetic campaign (1.0 = 124k accounts); default 0.25")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the campaign and of Leiden (default: 0)")
+    demo.set_defaults(func=_demo)
 
     sy = sub.add_parser("synth", help="write a synthetic scenario with ground truth")
     sy.add_argument("--scenario", default="distillation", choices=sorted(SCENARIOS),
@@ -241,9 +255,12 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ev.set_defaults(func=_evaluate)
 
+
+def _add_investigation_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """``explain``, ``attribute`` and ``report``: what an investigator reads."""
     ex = sub.add_parser("explain", help="cluster, then say why one account is in its cluster or not, "
                                         "or what holds one cluster together")
-    ex.add_argument("observations", help="CSV, Parquet or JSON Lines with account_id, kind, value[, timestamp]")
+    ex.add_argument("observations", help=_OBSERVATIONS_HELP)
     which = ex.add_mutually_exclusive_group(required=True)
     which.add_argument("--account", help="the account id to explain")
     which.add_argument("--cluster", type=int, help="the cluster id to explain (as in the assignments)")
@@ -271,9 +288,6 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--top", type=int, default=20, help="clusters that get a section of their own; default 20")
     _add_settings_args(rp)
     rp.set_defaults(func=_report)
-    for command in sub.choices.values():  # -v/-q after the subcommand too: `sybilgraph cluster ... -q`
-        _add_verbosity(command, argparse.SUPPRESS)
-    return p
 
 
 _OBSERVATIONS_HELP = ("observations with columns account_id, kind, value[, timestamp]: a CSV, Parquet or JSON Lines file "
