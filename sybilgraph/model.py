@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ._arrays import concatenated_ranges
 from ._errors import InputError, ModelError
 from ._report import Report
 from .ingest import Encoded, Source, read_encoded
@@ -291,49 +292,14 @@ class Model:
             check_number(limit, name, "Model.assign", low=0)
         start = time.perf_counter()
         report = Report()
-        enc = read_encoded(observations, account_col=account_col, kind_col=kind_col, value_col=value_col,
-                           timestamp_col=timestamp_col, report=report)
-        p_acc = np.zeros(0, dtype=np.int64)
-        p_ids = np.zeros(0, dtype=object)
-        if self.meta.get("templates") and "prompt" in enc.kinds:
-            # Prompts are matched against the run's templates, not mined again within the batch.
-            is_p = enc.kind == enc.kinds.index("prompt")
-            p_acc, p_ids = enc.account[is_p], self._prompt_ids(enc.value[is_p], enc.values)
-            report.add("normalise", "prompts empty after normalisation skipped", int(sum(i is None for i in p_ids)))
-            ok = np.array([i is not None for i in p_ids], dtype=bool)
-            p_acc, p_ids = p_acc[ok], p_ids[ok]
-            enc = Encoded(enc.account[~is_p], enc.accounts, enc.kind[~is_p], enc.kinds, enc.value[~is_p], enc.values,
-                          enc.timestamp[~is_p])
-        norm = normalise_encoded(enc, self.settings, report=report)
-        accounts = enc.accounts.to_numpy(zero_copy_only=False).astype(object, copy=False)
-        del enc
+        accounts, kinds, b_kind, b_text, b_kind_code, keys, ra, rv = self._read_batch(
+            observations, report, account_col=account_col, kind_col=kind_col, value_col=value_col,
+            timestamp_col=timestamp_col)
         n_acc = len(accounts)
-        kinds = np.array(list(norm.kinds) + ["prompt_template"], dtype=object)
-        b_kind = np.concatenate((kinds[norm.value_kind], np.full(len(p_ids), "prompt_template", dtype=object)))
-        b_text = np.concatenate((norm.value_text.to_numpy(zero_copy_only=False).astype(object, copy=False), p_ids))
-        b_kind_code = np.concatenate((norm.value_kind, np.full(len(p_ids), len(kinds) - 1, dtype=np.int64)))
-        ra = np.concatenate((norm.account.astype(np.int64), p_acc.astype(np.int64)))
-        rv = np.concatenate((norm.value.astype(np.int64), len(norm.value_text) + np.arange(len(p_ids))))
-        keys = _keys(b_kind, b_text)
-        code = pd.factorize(keys)[0]
-        _, first = np.unique(code, return_index=True)
-        b_kind, b_text, b_kind_code, keys = b_kind[first], b_text[first], b_kind_code[first], keys[first]
-        rv = code[rv]
-        pair = pd.Index(ra * max(len(first), 1) + rv)
-        once = ~pair.duplicated()
-        ra, rv = ra[once], rv[once]
         vm = self._value_index.get_indexer(pd.Index(keys))  # model value of each batch value, -1 unseen
-        am = self._account_index.get_indexer(accounts)  # model account of each batch account, -1 new
+        am = self._account_index.get_indexer(pd.Index(accounts))  # model account of each batch account, -1 new
         n_val_model = max(len(self.value_text), 1)
-        # A row is a new carrier unless the model already has this account carrying this value.
-        known_pair = (am[ra] >= 0) & (vm[rv] >= 0)
-        fresh_row = np.ones(len(ra), dtype=bool)
-        if known_pair.any():
-            ekey = self.edge_account * n_val_model + self.edge_value  # sorted: edges are sorted by (account, value)
-            q = am[ra[known_pair]] * n_val_model + vm[rv[known_pair]]
-            pos = np.minimum(np.searchsorted(ekey, q), max(len(ekey) - 1, 0))
-            fresh_row[np.flatnonzero(known_pair)] = ~(ekey[pos] == q) if len(ekey) else True
-        new_carriers = np.bincount(rv[fresh_row], minlength=len(b_text))
+        new_carriers = self._new_carriers(am, vm, ra, rv, len(b_text))
         sizes = self._cluster_size
         # Accounts to place: new ones and known singletons.
         known_cluster = np.where(am >= 0, self.cluster[np.maximum(am, 0)] if len(self.cluster) else -1, -1)
@@ -347,7 +313,7 @@ class Model:
         if len(old):
             starts, ends = self._indptr[am[old]], self._indptr[am[old] + 1]
             lens = ends - starts
-            idx = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+            idx = concatenated_ranges(starts, lens)
             src = np.concatenate((src, np.repeat(old, lens)))
             val = np.concatenate((val, self.edge_value[idx]))
             pair = pd.Index(src * n_val_model + val)
@@ -377,14 +343,77 @@ class Model:
         both = pd.concat([stored, extra], ignore_index=True) if extra is not None else stored
         if len(both):
             cluster, status = honour_constraints_assign(accounts, cluster, status, both, self, report)
-        # Drift
+        drift = self._drift(am, vm, ra, rv, kinds[b_kind_code], group, cluster, known_cluster, len(outside),
+                            (max_new_share, max_unseen_group_share, max_changed_share))
+        frame = _assignment_frame(accounts, cluster, status, links, evidence, group, outside)
+        report.add("assign", "saved singletons outside the batch formed a new group with accounts of the batch and "
+                   "were added to the output", len(outside))
+        report.add("assign", "accounts of the batch joined a cluster by the membership rule", int(joined.sum()))
+        return Assignment(frame, drift, report, time.perf_counter() - start)
+
+    def _read_batch(self, observations: Source, report: Report, **columns: Any) -> tuple[np.ndarray, ...]:
+        """A batch's rows as distinct (account, value) pairs over the batch's distinct values.
+
+        Returns accounts, kinds, each value's kind and text, kind code and
+        look-up key, and the rows' account and value codes. Prompts are
+        matched against the run's templates, not mined again within the batch.
+        """
+        enc = read_encoded(observations, report=report, **columns)
+        p_acc = np.zeros(0, dtype=np.int64)
+        p_ids = np.zeros(0, dtype=object)
+        if self.meta.get("templates") and "prompt" in enc.kinds:
+            # Prompts are matched against the run's templates, not mined again within the batch.
+            is_p = enc.kind == enc.kinds.index("prompt")
+            p_acc, p_ids = enc.account[is_p], self._prompt_ids(enc.value[is_p], enc.values)
+            report.add("normalise", "prompts empty after normalisation skipped", int(sum(i is None for i in p_ids)))
+            ok = np.array([i is not None for i in p_ids], dtype=bool)
+            p_acc, p_ids = p_acc[ok], p_ids[ok]
+            enc = Encoded(enc.account[~is_p], enc.accounts, enc.kind[~is_p], enc.kinds, enc.value[~is_p], enc.values,
+                          enc.timestamp[~is_p])
+        norm = normalise_encoded(enc, self.settings, report=report)
+        accounts = enc.accounts.to_numpy(zero_copy_only=False).astype(object, copy=False)
+        del enc
+        kinds = np.array(list(norm.kinds) + ["prompt_template"], dtype=object)
+        b_kind = np.concatenate((kinds[norm.value_kind], np.full(len(p_ids), "prompt_template", dtype=object)))
+        b_text = np.concatenate((norm.value_text.to_numpy(zero_copy_only=False).astype(object, copy=False), p_ids))
+        b_kind_code = np.concatenate((norm.value_kind, np.full(len(p_ids), len(kinds) - 1, dtype=np.int64)))
+        ra = np.concatenate((norm.account.astype(np.int64), p_acc.astype(np.int64)))
+        rv = np.concatenate((norm.value.astype(np.int64), len(norm.value_text) + np.arange(len(p_ids))))
+        keys = _keys(b_kind, b_text)
+        code = pd.factorize(keys)[0]
+        _, first = np.unique(code, return_index=True)
+        b_kind, b_text, b_kind_code, keys = b_kind[first], b_text[first], b_kind_code[first], keys[first]
+        rv = code[rv]
+        pair = pd.Index(ra * max(len(first), 1) + rv)
+        once = ~pair.duplicated()
+        ra, rv = ra[once], rv[once]
+        return accounts, kinds, b_kind, b_text, b_kind_code, keys, ra, rv
+
+    def _new_carriers(self, am: np.ndarray, vm: np.ndarray, ra: np.ndarray, rv: np.ndarray, n_values: int) -> np.ndarray:
+        """Carriers each batch value gains: a row counts unless the model already has that account carrying it."""
+        n_val_model = max(len(self.value_text), 1)
+        known_pair = (am[ra] >= 0) & (vm[rv] >= 0)
+        fresh_row = np.ones(len(ra), dtype=bool)
+        if known_pair.any():
+            ekey = self.edge_account * n_val_model + self.edge_value  # sorted: edges are sorted by (account, value)
+            q = am[ra[known_pair]] * n_val_model + vm[rv[known_pair]]
+            pos = np.minimum(np.searchsorted(ekey, q), max(len(ekey) - 1, 0))
+            fresh_row[np.flatnonzero(known_pair)] = ~(ekey[pos] == q) if len(ekey) else True
+        return np.bincount(rv[fresh_row], minlength=n_values)
+
+    def _drift(self, am: np.ndarray, vm: np.ndarray, ra: np.ndarray, rv: np.ndarray, value_kind: np.ndarray,
+               group: np.ndarray, cluster: np.ndarray, known_cluster: np.ndarray, n_outside: int,
+               limits: tuple[float, float, float]) -> Drift:
+        """How far a batch has moved from the model (see :class:`Drift`), and whether a full run is due."""
+        max_new_share, max_unseen_group_share, max_changed_share = limits
         new = am < 0
         n_new = int(new.sum())
         unseen = vm < 0
-        batch_deg = np.bincount(rv, minlength=len(b_text))
-        weight_kind = np.array([self.settings.weight_of(k) for k in kinds], dtype=np.float64)
-        linking_unseen = unseen & (batch_deg >= 2) & (weight_kind[b_kind_code] > 0 if len(b_text) else True)
-        in_group = np.zeros(n_acc, dtype=bool)
+        batch_deg = np.bincount(rv, minlength=len(value_kind))
+        names, of_value = np.unique(value_kind.astype(str), return_inverse=True)
+        weight = np.array([self.settings.weight_of(k) for k in names], dtype=np.float64)[of_value.reshape(-1)]
+        linking_unseen = unseen & (batch_deg >= 2) & (weight > 0)
+        in_group = np.zeros(len(am), dtype=bool)
         in_group[ra[linking_unseen[rv]]] = True
         in_group |= group >= 0
         known = ~new
@@ -393,7 +422,7 @@ class Model:
             new_account_share=n_new / max(len(self.accounts), 1),
             unseen_value_share=float(unseen.mean()) if len(unseen) else 0.0,
             unseen_group_share=float((in_group & new).sum()) / max(n_new, 1),
-            changed_share=float(changed.sum() + len(outside)) / max(int(known.sum()) + len(outside), 1),
+            changed_share=float(changed.sum() + n_outside) / max(int(known.sum()) + n_outside, 1),
         )
         reasons = []
         if shares["new_account_share"] > max_new_share:
@@ -403,24 +432,7 @@ class Model:
                            f"{max_unseen_group_share:.0%}")
         if shares["changed_share"] > max_changed_share:
             reasons.append(f"{shares['changed_share']:.1%} of known accounts changed cluster > {max_changed_share:.0%}")
-        drift = Drift(new_accounts=n_new, full_run_due=bool(reasons), reasons=tuple(reasons), **shares)
-        frame = pd.DataFrame({
-            "account_id": accounts,
-            "cluster_id": pd.array(np.where(cluster >= 0, cluster, 0), dtype="Int64"),
-            "status": status,
-            "links": links.astype(np.int64),
-            "evidence": evidence,
-            "new_group": pd.array(np.where(group >= 0, group, 0), dtype="Int64"),
-        })
-        frame.loc[cluster < 0, "cluster_id"] = pd.NA
-        frame.loc[group < 0, "new_group"] = pd.NA
-        if len(outside):
-            outside = outside.assign(status="new_group", links=0, evidence=0.0)[list(frame.columns)]
-            frame = pd.concat([frame, outside], ignore_index=True)
-        report.add("assign", "saved singletons outside the batch formed a new group with accounts of the batch and "
-                   "were added to the output", len(outside))
-        report.add("assign", "accounts of the batch joined a cluster by the membership rule", int(joined.sum()))
-        return Assignment(frame, drift, report, time.perf_counter() - start)
+        return Drift(new_accounts=n_new, full_run_due=bool(reasons), reasons=tuple(reasons), **shares)
 
     def _new_groups(self, accounts: np.ndarray, alone: np.ndarray, am: np.ndarray, ra: np.ndarray, rv: np.ndarray,
                     vm: np.ndarray, b_kind: np.ndarray, b_text: np.ndarray, src: np.ndarray, val: np.ndarray,
@@ -925,3 +937,22 @@ def load_model(directory: str | os.PathLike[str], *, allow_other_version: bool =
             or np.any(np.diff(model.edge_account) < 0)):
         raise ModelError(f"the tables of the model {str(d)!r} do not fit together; save the model again.")
     return model
+
+
+def _assignment_frame(accounts: np.ndarray, cluster: np.ndarray, status: np.ndarray, links: np.ndarray,
+                      evidence: np.ndarray, group: np.ndarray, outside: pd.DataFrame) -> pd.DataFrame:
+    """The table :meth:`Model.assign` returns: the batch's accounts, then saved singletons pulled into new groups."""
+    frame = pd.DataFrame({
+        "account_id": accounts,
+        "cluster_id": pd.array(np.where(cluster >= 0, cluster, 0), dtype="Int64"),
+        "status": status,
+        "links": links.astype(np.int64),
+        "evidence": evidence,
+        "new_group": pd.array(np.where(group >= 0, group, 0), dtype="Int64"),
+    })
+    frame.loc[cluster < 0, "cluster_id"] = pd.NA
+    frame.loc[group < 0, "new_group"] = pd.NA
+    if len(outside):
+        outside = outside.assign(status="new_group", links=0, evidence=0.0)[list(frame.columns)]
+        frame = pd.concat([frame, outside], ignore_index=True)
+    return frame
