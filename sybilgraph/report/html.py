@@ -11,7 +11,7 @@ opened in a browser by an investigator. So:
   from data (cluster links are ``#cluster-<int>``);
 * the data the table script needs is JSON inside
   ``<script type="application/json">`` with ``<``, ``>``, ``&``, U+2028 and
-  U+2029 written as ``\\uXXXX``, read with ``textContent`` and
+  U+2029 written as JSON escapes (``\\u003c``), read with ``textContent`` and
   ``JSON.parse``; the script creates cells with ``textContent`` only (never
   ``innerHTML``) and attaches handlers with ``addEventListener`` (no inline
   ``on...=`` attribute anywhere);
@@ -191,7 +191,7 @@ _COLUMNS: list[tuple[str, str, str, int, str]] = [
 def json_for_script(value: Any) -> str:
     r"""Return ``value`` as JSON safe inside ``<script type="application/json">``.
 
-    ``<``, ``>``, ``&``, U+2028 and U+2029 are written as ``\uXXXX`` escapes, so
+    ``<``, ``>``, ``&``, U+2028 and U+2029 are written as JSON escapes (``\u003c``), so
     no text can close the element or open a comment; ``JSON.parse`` gives the
     original strings back.
 
