@@ -357,7 +357,8 @@ def read_constraints(source: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFr
             raise InputError(f"column {col!r} not found in {where}; columns are {cols}; a constraints table has "
                              f"account_a, account_b, relation (must or cannot).")
     out = pd.DataFrame({c: frame[c].astype(str).to_numpy(dtype=object) for c in ("account_a", "account_b")})
-    out["relation"] = frame["relation"].astype(str).str.strip().str.lower().to_numpy(dtype=object)
+    # A constraints table is small: plain Python strings (the str accessor's stubs differ between numpy versions).
+    out["relation"] = np.array([str(v).strip().lower() for v in frame["relation"].tolist()], dtype=object)
     bad = ~out["relation"].isin(RELATIONS).to_numpy() | frame["account_a"].isna().to_numpy() \
         | frame["account_b"].isna().to_numpy() | (out["account_a"] == "").to_numpy() | (out["account_b"] == "").to_numpy()
     if bad.any():

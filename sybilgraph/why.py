@@ -134,7 +134,7 @@ def _build_state(result: ClusterResult) -> _State:
     templates = result.templates
     text: dict[str, str] = {}
     if templates is not None and len(templates):
-        text = dict(zip(templates["template_id"].astype(str), templates["representative"].astype(str)))
+        text = {str(k): str(v) for k, v in zip(templates["template_id"].tolist(), templates["representative"].tolist())}
     return _State(wobs, graph, edges, labels, size, pd.Index(accounts), obs_order, obs_ptr, edges.src[by_node],
                   carriers_ptr, core, text, result.settings)
 
