@@ -54,9 +54,17 @@ def _cluster_of(result: sg.ClusterResult, account: str) -> set[str]:
     return set(a.loc[a["cluster_id"] == cid, "account_id"])
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI must not pass or fail by luck. The generated examples are fixed by the test's code;
+# the known failures below are pinned as strict xfails (a fix turns them into failures to remove).
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(team_size=st.integers(12, 60), crowd=st.one_of(st.just(0), st.integers(150, 600)),
        proxy_users=st.integers(0, 40), seed=st.integers(0, 3))
+# Known gap (issue 10): in a team of 53+ whose size leaves its last prepaid card shared by two
+# accounts, with a crowd of 150 of whom 30 share the proxy exit, those two come out as a
+# cluster of their own beside the team (found by hypothesis; a grid over sizes 12-60 found
+# only 53, 56 and 59 with crowd 150 and 30 proxy users).
+@example(team_size=59, crowd=150, proxy_users=30, seed=0).xfail(raises=AssertionError, reason="issue 10: team loses its last pair")
+@example(team_size=53, crowd=150, proxy_users=28, seed=0).xfail(raises=AssertionError, reason="issue 10: team loses its last pair")
 @example(team_size=40, crowd=0, proxy_users=0, seed=0)
 @example(team_size=12, crowd=600, proxy_users=40, seed=0)
 @example(team_size=12, crowd=0, proxy_users=0, seed=1)  # a household sharing one proxy exit with a team of 12
