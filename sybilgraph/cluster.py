@@ -248,7 +248,9 @@ def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np
     codes, keys = pd.factorize(np.concatenate((plain, der_keys // width)), sort=False)
     counts = np.bincount(codes, minlength=len(keys))
     # Coarse values corroborate; they never bind alone: without a plain link, derived ones count nothing.
-    counts[~pd.Index(keys).isin(pd.unique(plain))] = 0
+    has_plain = np.zeros(len(keys), dtype=bool)
+    has_plain[codes[: len(plain)]] = True
+    counts[~has_plain] = 0
     strong = pd.Index(keys).isin(pd.unique(pair[weight[link] >= strong_link]))
     return keys, counts, strong
 
@@ -494,7 +496,10 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndar
     score = np.concatenate((counts[ok], np.ones(len(extra), dtype=counts.dtype)))
     # The same coverage as members need: the account's evidence per member of the cluster it joins
     # (counted through the values whose largest cluster that is).
+    # Only the candidate joins' own rows count towards their coverage and agreement: the others are
+    # left out before the sorts (exact; what is left keeps its order).
     has = target >= 0
+    has[has] = pd.Index(src[has].astype(np.int64) * k + target[has]).isin(keys)
     pairs, inverse = np.unique(src[has].astype(np.int64) * k + target[has], return_inverse=True)
     evidence = np.bincount(inverse.reshape(-1), weights=edges.weight[alone][has] * top_m[node[has]], minlength=len(pairs))
     at = np.minimum(np.searchsorted(pairs, keys), max(len(pairs) - 1, 0))
@@ -536,10 +541,20 @@ def _joins_agree(identity: _Identity, keys: np.ndarray, k: int, labels: np.ndarr
     bits = np.where(uk[at] == keys, agree[at], 0.0) if len(uk) else np.zeros(len(keys))
     acc, tgt = keys // k, keys % k
     grouped = np.flatnonzero(np.bincount(labels, minlength=k)[labels] >= 2)
-    counts = np.zeros((k, len(identity.penalty)))
-    np.add.at(counts, labels[grouped], (identity.single_value[grouped] >= 0).astype(np.float64))
+    counts = _column_counts(labels[grouped], identity.single_value[grouped] >= 0, k)
     mine = (identity.single_value[acc] >= 0).astype(np.float64)
     return bits - (mine * identity.penalty * counts[tgt]).sum(axis=1) >= 0
+
+
+def _column_counts(group: np.ndarray, flags: np.ndarray, n_groups: int) -> np.ndarray:
+    """(groups, columns) float table: how many rows of each group have each column's flag set.
+
+    The same table as ``np.add.at`` on a zero table, without its slow per-row path (counts are exact in float).
+    """
+    counts = np.zeros((n_groups, flags.shape[1]))
+    for j in range(flags.shape[1]):
+        counts[:, j] = np.bincount(group[flags[:, j]], minlength=n_groups)
+    return counts
 
 
 def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndarray,
@@ -732,8 +747,7 @@ def _disagreeing_dropped(between: sp.coo_matrix, carriers: sp.csr_matrix, edges:
     agree = carriers @ sp.diags(bits) @ carriers.T
     ones = sp.csr_matrix((np.ones(int(single.sum())), (atom[src[single]], column[single])), shape=carriers.shape)
     agree = (agree + ones @ sp.diags(penalty) @ ones.T).tocsr()
-    counts = np.zeros((n_atoms, len(identity.penalty)))
-    np.add.at(counts, atom[acc], (identity.single_value[acc] >= 0).astype(np.float64))
+    counts = _column_counts(atom[acc], identity.single_value[acc] >= 0, n_atoms)
     r, c = between.row, between.col
     llr = np.asarray(agree[r, c]).reshape(-1) - ((counts[r] * identity.penalty) * counts[c]).sum(axis=1)
     keep = llr >= 0
