@@ -422,11 +422,13 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
     share = (inside - 1) / (degree - 1)
     link = share >= settings.link_share
-    keys, counts, strong = _link_counts(src, lab, node, link, edges.families, edges.derived, weight, k,
-                                        settings.strong_link)
-    ok = (counts >= settings.min_links) | strong
     earned = np.zeros(len(labels), dtype=bool)
-    earned[keys[ok] // k] = True
+    if len(src) < 2 or bool(np.all(src[1:] >= src[:-1])):  # edges by account (as of_accounts gives them)
+        earned[_linked_accounts(src, node, link, weight, edges, settings)] = True
+    else:
+        keys, counts, strong = _link_counts(src, lab, node, link, edges.families, edges.derived, weight, k,
+                                            settings.strong_link)
+        earned[keys[(counts >= settings.min_links) | strong] // k] = True
     dense = density >= settings.min_density
     by_links = earned & dense
     if core is not None:
@@ -438,6 +440,39 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     own = link & (core_inside / (degree - 1) >= settings.link_share) & (degree >= settings.exclusive_link) & edges.alone[node]
     earned[src[own]] = True
     return earned & dense
+
+
+def _linked_accounts(src: np.ndarray, node: np.ndarray, link: np.ndarray, weight: np.ndarray, edges: _Edges,
+                     settings: Settings) -> np.ndarray:
+    """The accounts that :func:`_link_counts` finds linked (``min_links`` links or a strong one) to their own cluster.
+
+    For edges sorted by account whose target is the account's own cluster,
+    so that an (account, target) pair is just the account: the counts are
+    taken over runs of one account and a dense (account, family) table, not
+    hashes. The same rule: every plain linking edge is one link, a derived
+    family adds one when no plain value of the family links, and derived
+    links count nothing without a plain one.
+    """
+    src, node, weight = src[link], node[link], weight[link]
+    if not len(src):
+        return src
+    start = np.r_[True, src[1:] != src[:-1]]
+    local = np.cumsum(start) - 1
+    accounts = src[start]
+    n_local = len(accounts)
+    width = int(edges.families.max()) + 1
+    is_derived = edges.derived[node]
+    cell = local * width + edges.families[node]
+    plain_fam = np.zeros(n_local * width, dtype=bool)
+    plain_fam[cell[~is_derived]] = True
+    der_fam = np.zeros(n_local * width, dtype=bool)
+    der_fam[cell[is_derived]] = True
+    n_plain = np.bincount(local[~is_derived], minlength=n_local)
+    counts = n_plain + (der_fam & ~plain_fam).reshape(n_local, width).sum(axis=1)
+    counts[n_plain == 0] = 0
+    strong = np.zeros(n_local, dtype=bool)
+    strong[local[weight >= settings.strong_link]] = True
+    return accounts[(counts >= settings.min_links) | strong]
 
 
 def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndarray, settings: Settings,
