@@ -806,11 +806,14 @@ def _atoms_earn(edges: _Edges, idx: np.ndarray, atom: np.ndarray, group: np.ndar
     n_atoms = len(atom_size)
     src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
     at = atom[src]
-    in_atom = _key_counts(node * n_atoms + at)
+    codes, uniques = pd.factorize(node * n_atoms + at, sort=False)
+    in_atom = np.bincount(codes, minlength=len(uniques))[codes]
     in_rest = _key_counts(node * n_atoms + group[at]) - in_atom
     share = in_rest / np.maximum(degree - in_atom, 1)
     link = (in_rest > 0) & (share >= settings.link_share)
-    first = ~pd.Index(at.astype(np.int64) * (int(node.max()) + 1) + node).duplicated()  # one row per (atom, value)
+    # One row per (atom, value): its first. factorize numbers keys in order of first appearance,
+    # so a row is the first of its key where its code exceeds every earlier code.
+    first = codes > np.concatenate(([-1], np.maximum.accumulate(codes)[:-1])) if len(codes) else np.zeros(0, dtype=bool)
     keys, counts, strong = _link_counts(at[first], np.zeros(int(first.sum()), dtype=np.int64), node[first], link[first],
                                         edges.families, edges.derived, weight[first], 1, settings.strong_link)
     earned = np.zeros(n_atoms, dtype=bool)
