@@ -782,6 +782,7 @@ def _disagreeing_dropped(between: sp.coo_matrix, carriers: sp.csr_matrix, edges:
     agree = carriers @ sp.diags(bits) @ carriers.T
     ones = sp.csr_matrix((np.ones(int(single.sum())), (atom[src[single]], column[single])), shape=carriers.shape)
     agree = (agree + ones @ sp.diags(penalty) @ ones.T).tocsr()
+    agree.sum_duplicates()  # sorted indices: sampling searches each row instead of scanning it
     counts = _column_counts(atom[acc], identity.single_value[acc] >= 0, n_atoms)
     r, c = between.row, between.col
     llr = np.asarray(agree[r, c]).reshape(-1) - ((counts[r] * identity.penalty) * counts[c]).sum(axis=1)
