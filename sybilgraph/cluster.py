@@ -513,6 +513,7 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndar
     top[v_of[first]] = c_of[first]
     top_m[v_of[first]] = m[first]
     top_core[v_of[first]] = m_core[first]
+    alone = alone[top[node[alone]] >= 0]  # only values some cluster of two or more carries can link (exact)
     src, node, degree = edges.src[alone], node[alone], edges.degree[alone]
     target = top[node]
     q = top_m[node] / np.maximum(degree - 1, 1)
