@@ -248,7 +248,9 @@ def _link_counts(src: np.ndarray, target: np.ndarray, node: np.ndarray, link: np
     codes, keys = pd.factorize(np.concatenate((plain, der_keys // width)), sort=False)
     counts = np.bincount(codes, minlength=len(keys))
     # Coarse values corroborate; they never bind alone: without a plain link, derived ones count nothing.
-    counts[~pd.Index(keys).isin(pd.unique(plain))] = 0
+    has_plain = np.zeros(len(keys), dtype=bool)
+    has_plain[codes[: len(plain)]] = True
+    counts[~has_plain] = 0
     strong = pd.Index(keys).isin(pd.unique(pair[weight[link] >= strong_link]))
     return keys, counts, strong
 
@@ -420,11 +422,13 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
     share = (inside - 1) / (degree - 1)
     link = share >= settings.link_share
-    keys, counts, strong = _link_counts(src, lab, node, link, edges.families, edges.derived, weight, k,
-                                        settings.strong_link)
-    ok = (counts >= settings.min_links) | strong
     earned = np.zeros(len(labels), dtype=bool)
-    earned[keys[ok] // k] = True
+    if len(src) < 2 or bool(np.all(src[1:] >= src[:-1])):  # edges by account (as of_accounts gives them)
+        earned[_linked_accounts(src, node, link, weight, edges, settings)] = True
+    else:
+        keys, counts, strong = _link_counts(src, lab, node, link, edges.families, edges.derived, weight, k,
+                                            settings.strong_link)
+        earned[keys[(counts >= settings.min_links) | strong] // k] = True
     dense = density >= settings.min_density
     by_links = earned & dense
     if core is not None:
@@ -436,6 +440,39 @@ def _earned(edges: _Edges, idx: np.ndarray, labels: np.ndarray, settings: Settin
     own = link & (core_inside / (degree - 1) >= settings.link_share) & (degree >= settings.exclusive_link) & edges.alone[node]
     earned[src[own]] = True
     return earned & dense
+
+
+def _linked_accounts(src: np.ndarray, node: np.ndarray, link: np.ndarray, weight: np.ndarray, edges: _Edges,
+                     settings: Settings) -> np.ndarray:
+    """The accounts that :func:`_link_counts` finds linked (``min_links`` links or a strong one) to their own cluster.
+
+    For edges sorted by account whose target is the account's own cluster,
+    so that an (account, target) pair is just the account: the counts are
+    taken over runs of one account and a dense (account, family) table, not
+    hashes. The same rule: every plain linking edge is one link, a derived
+    family adds one when no plain value of the family links, and derived
+    links count nothing without a plain one.
+    """
+    src, node, weight = src[link], node[link], weight[link]
+    if not len(src):
+        return src
+    start = np.r_[True, src[1:] != src[:-1]]
+    local = np.cumsum(start) - 1
+    accounts = src[start]
+    n_local = len(accounts)
+    width = int(edges.families.max()) + 1
+    is_derived = edges.derived[node]
+    cell = local * width + edges.families[node]
+    plain_fam = np.zeros(n_local * width, dtype=bool)
+    plain_fam[cell[~is_derived]] = True
+    der_fam = np.zeros(n_local * width, dtype=bool)
+    der_fam[cell[is_derived]] = True
+    n_plain = np.bincount(local[~is_derived], minlength=n_local)
+    counts = n_plain + (der_fam & ~plain_fam).reshape(n_local, width).sum(axis=1)
+    counts[n_plain == 0] = 0
+    strong = np.zeros(n_local, dtype=bool)
+    strong[local[weight >= settings.strong_link]] = True
+    return accounts[(counts >= settings.min_links) | strong]
 
 
 def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndarray, settings: Settings,
@@ -476,6 +513,7 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndar
     top[v_of[first]] = c_of[first]
     top_m[v_of[first]] = m[first]
     top_core[v_of[first]] = m_core[first]
+    alone = alone[top[node[alone]] >= 0]  # only values some cluster of two or more carries can link (exact)
     src, node, degree = edges.src[alone], node[alone], edges.degree[alone]
     target = top[node]
     q = top_m[node] / np.maximum(degree - 1, 1)
@@ -494,7 +532,10 @@ def _rejoin(edges: _Edges, labels: np.ndarray, barred: np.ndarray, core: np.ndar
     score = np.concatenate((counts[ok], np.ones(len(extra), dtype=counts.dtype)))
     # The same coverage as members need: the account's evidence per member of the cluster it joins
     # (counted through the values whose largest cluster that is).
+    # Only the candidate joins' own rows count towards their coverage and agreement: the others are
+    # left out before the sorts (exact; what is left keeps its order).
     has = target >= 0
+    has[has] = pd.Index(src[has].astype(np.int64) * k + target[has]).isin(keys)
     pairs, inverse = np.unique(src[has].astype(np.int64) * k + target[has], return_inverse=True)
     evidence = np.bincount(inverse.reshape(-1), weights=edges.weight[alone][has] * top_m[node[has]], minlength=len(pairs))
     at = np.minimum(np.searchsorted(pairs, keys), max(len(pairs) - 1, 0))
@@ -536,10 +577,20 @@ def _joins_agree(identity: _Identity, keys: np.ndarray, k: int, labels: np.ndarr
     bits = np.where(uk[at] == keys, agree[at], 0.0) if len(uk) else np.zeros(len(keys))
     acc, tgt = keys // k, keys % k
     grouped = np.flatnonzero(np.bincount(labels, minlength=k)[labels] >= 2)
-    counts = np.zeros((k, len(identity.penalty)))
-    np.add.at(counts, labels[grouped], (identity.single_value[grouped] >= 0).astype(np.float64))
+    counts = _column_counts(labels[grouped], identity.single_value[grouped] >= 0, k)
     mine = (identity.single_value[acc] >= 0).astype(np.float64)
     return bits - (mine * identity.penalty * counts[tgt]).sum(axis=1) >= 0
+
+
+def _column_counts(group: np.ndarray, flags: np.ndarray, n_groups: int) -> np.ndarray:
+    """(groups, columns) float table: how many rows of each group have each column's flag set.
+
+    The same table as ``np.add.at`` on a zero table, without its slow per-row path (counts are exact in float).
+    """
+    counts = np.zeros((n_groups, flags.shape[1]))
+    for j in range(flags.shape[1]):
+        counts[:, j] = np.bincount(group[flags[:, j]], minlength=n_groups)
+    return counts
 
 
 def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndarray,
@@ -732,8 +783,8 @@ def _disagreeing_dropped(between: sp.coo_matrix, carriers: sp.csr_matrix, edges:
     agree = carriers @ sp.diags(bits) @ carriers.T
     ones = sp.csr_matrix((np.ones(int(single.sum())), (atom[src[single]], column[single])), shape=carriers.shape)
     agree = (agree + ones @ sp.diags(penalty) @ ones.T).tocsr()
-    counts = np.zeros((n_atoms, len(identity.penalty)))
-    np.add.at(counts, atom[acc], (identity.single_value[acc] >= 0).astype(np.float64))
+    agree.sum_duplicates()  # sorted indices: sampling searches each row instead of scanning it
+    counts = _column_counts(atom[acc], identity.single_value[acc] >= 0, n_atoms)
     r, c = between.row, between.col
     llr = np.asarray(agree[r, c]).reshape(-1) - ((counts[r] * identity.penalty) * counts[c]).sum(axis=1)
     keep = llr >= 0
@@ -757,11 +808,14 @@ def _atoms_earn(edges: _Edges, idx: np.ndarray, atom: np.ndarray, group: np.ndar
     n_atoms = len(atom_size)
     src, node, weight, degree = edges.src[idx], edges.node[idx], edges.weight[idx], edges.degree[idx]
     at = atom[src]
-    in_atom = _key_counts(node * n_atoms + at)
+    codes, uniques = pd.factorize(node * n_atoms + at, sort=False)
+    in_atom = np.bincount(codes, minlength=len(uniques))[codes]
     in_rest = _key_counts(node * n_atoms + group[at]) - in_atom
     share = in_rest / np.maximum(degree - in_atom, 1)
     link = (in_rest > 0) & (share >= settings.link_share)
-    first = ~pd.Index(at.astype(np.int64) * (int(node.max()) + 1) + node).duplicated()  # one row per (atom, value)
+    # One row per (atom, value): its first. factorize numbers keys in order of first appearance,
+    # so a row is the first of its key where its code exceeds every earlier code.
+    first = codes > np.concatenate(([-1], np.maximum.accumulate(codes)[:-1])) if len(codes) else np.zeros(0, dtype=bool)
     keys, counts, strong = _link_counts(at[first], np.zeros(int(first.sum()), dtype=np.int64), node[first], link[first],
                                         edges.families, edges.derived, weight[first], 1, settings.strong_link)
     earned = np.zeros(n_atoms, dtype=bool)

@@ -247,3 +247,43 @@ def test_one_member_tooling_does_not_carry_a_household_into_a_team() -> None:
     label = dict(zip(list(wobs.accounts), membership.cluster.tolist()))
     assert len({label[f"t{i:02d}"] for i in range(12)}) == 1
     assert label["h0"] == label["h1"] == label["h2"] != label["t00"]
+
+
+@pytest.mark.parametrize("scenario", ["distillation", "many_small", "derived_only"])
+def test_earned_counts_links_the_same_in_any_edge_order(scenario: str) -> None:
+    # _earned counts links over runs of one account when its edges come sorted by account (the
+    # fast path) and through _link_counts' hashes otherwise: the two must agree on every account.
+    from sybilgraph._report import Report
+    from sybilgraph.cluster import _earned, _Edges, leiden_communities
+    from sybilgraph.graph import graph_edges, label_components
+    from sybilgraph.ingest import read_encoded
+    from sybilgraph.normalise import normalise_encoded
+    from sybilgraph.weights import weight_encoded
+
+    settings = sg.Settings()
+    if scenario == "derived_only":  # accounts tied only by a /24 network and a mail domain: never linked
+        rows = []
+        for i in range(6):
+            rows += [(f"d{i}", "ip", f"203.0.113.{i + 1}"), (f"d{i}", "email", f"u{i}@rare-domain.example")]
+        for i in range(6):
+            rows += [(f"p{i}", "payment", "card-shared"), (f"p{i}", "device", f"dev{i // 2}")]
+        observations = pd.DataFrame(rows, columns=["account_id", "kind", "value"])
+    else:
+        observations = sg.synth.generate(scenario, scale=0.05, seed=1).observations
+    report = Report()
+    wobs = weight_encoded(normalise_encoded(read_encoded(observations, report=report), settings,
+                                            report=report), settings, report=report)
+    graph = label_components(graph_edges(wobs))
+    labels = leiden_communities(graph, wobs.accounts, settings)  # proposals: some members earn, some do not
+    if scenario == "derived_only":
+        labels = np.zeros(len(labels), dtype=np.int64)  # one cluster: the card holders earn, the others must not
+    members = np.flatnonzero(np.bincount(labels)[labels] >= 2)
+    edges = _Edges.of(graph, wobs)
+    idx = edges.of_accounts(members)
+    core_sorted = np.zeros(len(labels), dtype=bool)
+    core_shuffled = np.zeros(len(labels), dtype=bool)
+    by_runs = _earned(edges, idx, labels, settings, core_sorted)
+    by_hash = _earned(edges, np.random.default_rng(0).permutation(idx), labels, settings, core_shuffled)
+    assert 0 < int(by_runs[members].sum()) < len(members)
+    assert (by_runs == by_hash).all()
+    assert (core_sorted == core_shuffled).all()
