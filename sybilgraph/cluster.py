@@ -643,6 +643,9 @@ def _atoms(edges: _Edges, idx: np.ndarray, labels: np.ndarray, accounts: np.ndar
     return atom
 
 
+# Long (about 90 lines): one pass over the clusters to check — atoms, the between-atom evidence, the
+# disagreement filter, CPM regrouping, the leave-group-out test — sharing its index arrays; splitting it
+# would pass those arrays through five signatures. To be split with the engine's Leiden seam.
 def _split(edges: _Edges, labels: np.ndarray, check: np.ndarray, accounts: np.ndarray, known: np.ndarray,
            known_size: np.ndarray, settings: Settings,
            identity: _Identity | None = None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -868,6 +871,8 @@ def _canonical(labels: np.ndarray) -> np.ndarray:
     return rank[inv]
 
 
+# Long (about 110 lines): the round loop of the three membership steps (peel, split groups, rejoin) keeps
+# ten arrays of per-cluster state in step; the Notes below walk it. A state object would let it split.
 def earn_membership(graph: BipartiteGraph, wobs: WeightedObservations, community: np.ndarray,
                     settings: Settings) -> Membership:
     """Peel weakly attached accounts off their communities and split what is left.
