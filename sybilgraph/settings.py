@@ -181,6 +181,11 @@ class Settings:
         """Return a copy with ``changes`` applied (and checked)."""
         return dataclasses.replace(self, **changes)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The read-only view of kind_weights cannot be pickled; rebuild through the checked constructor,
+        # so results pickle (multiprocessing, joblib, notebooks) and copy.deepcopy works.
+        return (type(self).from_dict, (self.to_dict(),))
+
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as a plain, JSON-serialisable dict."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

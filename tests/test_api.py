@@ -52,3 +52,18 @@ def test_attribute_at_top_level_survives_the_old_module_name(small_obs) -> None:
     assert isinstance(att, sg.Attribution)
     assert read_indicators is sg.attribution.read_indicators
     assert sybilgraph.attribute.attribute is sg.attribution.attribute  # type: ignore[attr-defined]
+
+
+def test_settings_and_results_pickle(small_obs) -> None:
+    # multiprocessing, joblib and notebooks pickle results; the read-only kind_weights view used to refuse.
+    import copy
+    import pickle
+
+    settings = sg.Settings(seed=3, kind_weights={"ip": 0.5, "device": 2.0})
+    again = pickle.loads(pickle.dumps(settings))
+    assert again == settings and dict(again.kind_weights) == {"device": 2.0, "ip": 0.5}
+    assert copy.deepcopy(settings) == settings
+    result = sg.cluster_accounts(small_obs, seed=0)
+    back = pickle.loads(pickle.dumps(result))
+    assert back.assignments.equals(result.assignments) and back.clusters.equals(result.clusters)
+    assert back.settings == result.settings
